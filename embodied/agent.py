@@ -1,0 +1,199 @@
+"""The hierarchical loop: plan -> execute each subgoal with an actor -> detect success -> re-plan.
+
+The same loop records demonstrations (actor = scripted expert), evaluates policies and drives
+`embodied run` (actor = trained policy), so what is measured is what is deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from embodied.datasets.hdf5 import Episode
+from embodied.envs.base import SubgoalEnv
+from embodied.experts.base import ExpertStuck
+from embodied.types import Feedback, InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
+
+if TYPE_CHECKING:  # planners depend on embodied, not the other way round
+    from planners.base import Planner
+
+
+class Actor(Protocol):
+    """Anything that acts for the env's current subgoal: a scripted expert or a policy adapter."""
+
+    def reset(self) -> None: ...
+
+    def start(self, subgoal: Subgoal) -> None: ...
+
+    def act(self, observation: dict[str, np.ndarray]) -> Any: ...
+
+
+class PolicyActor:
+    """Adapts a trained policy to the Actor protocol: goal id from the env, history reset per subgoal."""
+
+    def __init__(self, policy: Any, env: SubgoalEnv, seed: int = 0) -> None:
+        self.policy, self.env, self.seed = policy, env, seed
+        self.goal_id = 0
+
+    def reset(self) -> None:
+        self.policy.reset(seed=self.seed)
+
+    def start(self, subgoal: Subgoal) -> None:
+        self.policy.reset()
+        text = self.env.base_text(self.env.parse_subgoal(subgoal))
+        known = self.policy.features.goal_texts
+        if text not in known:
+            raise UnknownSubgoalError(f"the policy was not trained on subgoal {text!r}; it knows {list(known)}")
+        self.goal_id = known.index(text)
+
+    def act(self, observation: dict[str, np.ndarray]) -> Any:
+        return self.policy.select_action(observation, self.goal_id)
+
+
+@dataclass
+class SubgoalResult:
+    """Outcome of one attempt at one subgoal."""
+
+    subgoal: str
+    success: bool
+    steps: int
+    actor: str = "policy"
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subgoal": self.subgoal, "success": self.success, "steps": self.steps, "actor": self.actor,
+                "reason": self.reason}
+
+
+@dataclass
+class Trajectory:
+    """Per-step record of an episode (obs, actions, subgoal annotations) plus its outcome."""
+
+    observations: list[dict[str, np.ndarray]] = field(default_factory=list)
+    actions: list[Any] = field(default_factory=list)
+    rewards: list[float] = field(default_factory=list)
+    subgoals: list[str] = field(default_factory=list)
+    subgoal_ids: list[int] = field(default_factory=list)
+    frames: list[np.ndarray] = field(default_factory=list)
+    results: list[SubgoalResult] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)
+    success: bool = False
+    terminated: bool = False
+
+    def to_episode(self, instruction: str, seed: int, upto: int | None = None) -> Episode:
+        """The first `upto` steps (all by default) as an HDF5 Episode."""
+        n = len(self.actions) if upto is None else upto
+        keys = self.observations[0].keys()
+        dones = np.zeros(n, np.uint8)
+        dones[-1] = 1
+        return Episode(
+            obs={k: np.stack([o[k] for o in self.observations[:n]]) for k in keys},
+            actions=np.asarray(self.actions[:n]),
+            rewards=np.asarray(self.rewards[:n], np.float32),
+            dones=dones,
+            subgoals=self.subgoals[:n],
+            subgoal_ids=np.asarray(self.subgoal_ids[:n], np.int32),
+            instruction=instruction,
+            plan=self.plans[-1].to_json() if self.plans else {},
+            seed=seed,
+            success=self.success,
+            subgoal_results=[r.to_json() for r in self.results],
+        )
+
+
+@dataclass
+class AgentConfig:
+    """Knobs of the loop: re-planning budget, takeover by an expert after a failure, video frames."""
+
+    max_replans: int = 2
+    record_frames: bool = False
+    takeover: bool = False  # after a failed policy attempt, let the expert finish the subgoal (evaluation)
+
+
+class Agent:
+    """Runs an instruction in an env: planner -> subgoals -> actor, with closed-loop re-planning."""
+
+    def __init__(self, env: SubgoalEnv, planner: Planner, actor: Actor, config: AgentConfig | None = None,
+                 expert: Actor | None = None, log: Callable[[str], None] | None = None) -> None:
+        self.env, self.planner, self.actor, self.expert = env, planner, actor, expert
+        self.config = config or AgentConfig()
+        self.log = log or (lambda message: None)
+
+    def run(self, instruction: str, seed: int) -> Trajectory:
+        obs, _ = self.env.reset(seed=seed)
+        trajectory = Trajectory()
+        for actor in filter(None, (self.actor, self.expert)):
+            actor.reset()
+        plan = self._plan(instruction)
+        trajectory.plans.append(plan)
+        replans, index = 0, 0
+        while index < len(plan.subgoals):
+            subgoal = plan.subgoals[index]
+            self.log(f"[{index + 1}/{len(plan.subgoals)}] {subgoal.text}")
+            obs, result = self._execute(subgoal, self.actor, obs, trajectory, "policy")
+            if not result.success and self.config.takeover and self.expert is not None and not trajectory.terminated:
+                obs, _ = self._execute(subgoal, self.expert, obs, trajectory, "expert")
+            self.log(f"    {'done' if result.success else 'FAILED'} in {result.steps} steps {result.reason}")
+            if trajectory.terminated:
+                break
+            if result.success or (self.config.takeover and trajectory.results[-1].success):
+                index += 1
+                continue
+            if replans >= self.config.max_replans:
+                break
+            replans += 1
+            feedback = Feedback(subgoal, self.env.describe(), plan.subgoals[:index], result.reason)
+            plan, index = self.planner.replan(plan, feedback, self.env.skills), 0
+            trajectory.plans.append(plan)
+            self.log(f"re-plan {replans}: {[s.text for s in plan.subgoals]} ({plan.explanation})")
+        trajectory.success = not trajectory.terminated and index >= len(plan.subgoals)
+        return trajectory
+
+    def _plan(self, instruction: str) -> Plan:
+        plan = self.planner.plan(instruction, self.env.describe(), self.env.skills)
+        if not plan.subgoals:
+            self.log("plan: nothing to do (already satisfied)")
+        else:
+            self.log(f"plan ({plan.planner}): {' -> '.join(s.text for s in plan.subgoals)}")
+        return plan
+
+    def _execute(self, subgoal: Subgoal, actor: Actor, obs: dict, trajectory: Trajectory, name: str):
+        """Run `actor` on `subgoal` until its detector fires, the episode ends or the budget is spent."""
+        subgoal = self.env.set_subgoal(subgoal)
+        goal_id = self.env.goal_id(subgoal)
+        steps, reason, success = 0, "", False
+        try:
+            actor.start(subgoal)
+        except UnknownSubgoalError as error:
+            result = SubgoalResult(subgoal.text, False, 0, name, str(error))
+            trajectory.results.append(result)
+            return obs, result
+        for steps in range(1, self.env.max_subgoal_steps + 1):  # noqa: B007 (steps is read after the loop)
+            try:
+                action = actor.act(obs)
+            except (ExpertStuck, InvalidPlanError) as error:
+                reason = str(error)
+                break
+            trajectory.observations.append(obs)
+            trajectory.subgoals.append(subgoal.text)
+            trajectory.subgoal_ids.append(goal_id)
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            trajectory.actions.append(action)
+            trajectory.rewards.append(float(reward))
+            if self.config.record_frames:
+                trajectory.frames.append(self.env.render())
+            if info["is_success"]:
+                success = True
+                break
+            if terminated or truncated:
+                trajectory.terminated = True
+                reason = "episode ended (agent died)" if terminated else "episode time limit"
+                break
+        else:
+            reason = f"step budget of {self.env.max_subgoal_steps} spent"
+        result = SubgoalResult(subgoal.text, success, steps, name, reason)
+        trajectory.results.append(result)
+        return obs, result

@@ -1,0 +1,135 @@
+"""The `embodied` subcommands: compose a config, call the library, print results."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from embodied.cli.config import ConfigError, compose, plain, typed
+
+console = Console(highlight=False)
+
+
+def cmd_collect(overrides: list[str]) -> None:
+    from embodied.collection import CollectConfig, collect
+
+    cfg = compose("collect", overrides)
+    config = CollectConfig(
+        env=cfg.env.name, episodes=cfg.episodes, out=cfg.out, seed=cfg.seed, noise=cfg.noise, workers=cfg.workers,
+        instruction=cfg.instruction, video=cfg.video, env_kwargs=plain(cfg.env.kwargs) or {},
+    )
+    began = time.time()
+    result = collect(config)
+    table = Table(title=f"expert success per subgoal ({config.env})")
+    for column in ("subgoal", "success", "attempts"):
+        table.add_column(column)
+    for subgoal, outcomes in sorted(result.subgoal_success.items()):
+        table.add_row(subgoal, f"{sum(outcomes) / len(outcomes):.0%}", str(len(outcomes)))
+    console.print(table)
+    console.print(f"wrote {result.episodes} episodes ({result.steps} steps, {result.successful} fully successful) "
+                  f"to {config.out} in {time.time() - began:.1f} s")
+    if config.video:
+        console.print(f"video: {config.video}")
+
+
+def cmd_data_info(path: str) -> None:
+    from embodied.datasets.info import summarize
+
+    summary = summarize(path)
+    console.print(f"[bold]{summary.path}[/bold]  ({summary.size_mb:.2f} MB)")
+    console.print(f"env: {json.dumps(summary.env_args)}")
+    console.print(f"episodes: {summary.episodes} ({summary.successful_episodes} fully successful), "
+                  f"steps: {summary.steps}")
+    keys = Table(title="columns (per step)")
+    for column in ("key", "shape", "dtype"):
+        keys.add_column(column)
+    for key, (shape, dtype) in summary.columns.items():
+        keys.add_row(key, str(tuple(shape)), dtype)
+    console.print(keys)
+    subgoals = Table(title="subgoals")
+    for column in ("subgoal", "segments", "steps"):
+        subgoals.add_column(column)
+    for subgoal, steps in sorted(summary.subgoal_steps.items()):
+        subgoals.add_row(subgoal, str(summary.subgoal_segments[subgoal]), str(steps))
+    console.print(subgoals)
+    console.print("instructions: " + ", ".join(f"{k!r} x{v}" for k, v in summary.instructions.most_common()))
+
+
+def cmd_train(overrides: list[str]) -> None:
+    from embodied.training import TrainConfig, train
+
+    cfg = compose("train", overrides)
+    datasets = plain(cfg.dataset)
+    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
+    for path in datasets:
+        if not os.path.exists(path):
+            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
+    policy = plain(cfg.policy)
+    name = policy.pop("name")
+    config = typed(TrainConfig, cfg.train, "train")
+    run = train(datasets, name, policy, config, cfg.out)
+    resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
+    console.print(f"trained {name} for {run.steps} steps{resumed} in {run.seconds:.1f} s, "
+                  f"final loss {run.final_loss:.4f}")
+    console.print(f"checkpoint: {os.path.join(run.out, 'policy')}  log: {os.path.join(run.out, 'log.csv')}")
+
+
+def cmd_eval(overrides: list[str]) -> None:
+    from embodied.evaluation import EvalConfig, evaluate
+
+    cfg = compose("eval", overrides)
+    config = typed(EvalConfig, cfg, "eval")
+    metrics = evaluate(config)
+    table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
+    for column in ("subgoal", "success", "95% CI", "attempts"):
+        table.add_column(column)
+    for subgoal, row in metrics["subgoals"].items():
+        table.add_row(subgoal, f"{row['success_rate']:.0%}", f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]",
+                      str(row["attempts"]))
+    chain = metrics["chain_success"]
+    table.add_row("[bold]whole instruction (policy alone)[/bold]", f"{chain['success_rate']:.0%}",
+                  f"[{chain['ci95'][0]:.0%}, {chain['ci95'][1]:.0%}]", str(chain["attempts"]))
+    console.print(table)
+    if config.video:
+        console.print(f"video: {config.video}")
+    print(json.dumps(metrics))
+
+
+def cmd_run(instruction: str, overrides: list[str]) -> None:
+    from embodied.agent import Agent, AgentConfig, PolicyActor
+    from embodied.evaluation import policy_dir
+    from embodied.registry import world
+    from policies.base import load_policy
+
+    cfg = compose("run", overrides)
+    policy = load_policy(policy_dir(cfg.checkpoint), cfg.device)
+    spec = world(policy.features.env_name)
+    env = spec.make_env()
+    planner = make_planner(spec, plain(cfg.planner))
+    agent = Agent(env, planner, PolicyActor(policy, env, cfg.seed),
+                  AgentConfig(max_replans=cfg.max_replans, record_frames=bool(cfg.video)), log=console.print)
+    console.print(f"[bold]{instruction}[/bold] in {spec.name} (seed {cfg.seed})")
+    trajectory = agent.run(instruction, cfg.seed)
+    done = sum(r.success for r in trajectory.results)
+    console.print(f"{'SUCCESS' if trajectory.success else 'not achieved'}: {done}/{len(trajectory.results)} "
+                  f"subgoal attempts succeeded, {len(trajectory.actions)} steps, {len(trajectory.plans) - 1} re-plans")
+    if cfg.video and trajectory.frames:
+        from embodied.video import write_video
+
+        console.print(f"video: {write_video(cfg.video, trajectory.frames)}")
+
+
+def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
+    from embodied.registry import PLANNERS, load_symbol
+
+    name = planner_cfg.get("name", "symbolic")
+    if name == "symbolic":
+        return load_symbol(spec.planner)()
+    if name not in PLANNERS:
+        raise ConfigError(f"planner={name}: unknown planner; expected one of {sorted(PLANNERS)}")
+    return load_symbol(PLANNERS[name])(**{k: v for k, v in planner_cfg.items() if k != "name"})

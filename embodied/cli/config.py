@@ -1,0 +1,71 @@
+"""Hydra composition for the CLI (the only code that imports hydra): YAML + key=value overrides -> typed configs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+
+class ConfigError(ValueError):
+    """A bad override or a missing required key, said in one line."""
+
+
+def config_dir() -> Path:
+    """experiments/conf of this checkout (the CLI is installed with `pip install -e .`)."""
+    override = os.environ.get("EMBODIED_CONF")
+    path = Path(override) if override else Path(__file__).resolve().parents[2] / "experiments" / "conf"
+    if not (path / "collect.yaml").exists():
+        raise ConfigError(f"hydra configs not found at {path}; install with `pip install -e .` from a checkout "
+                          f"or set EMBODIED_CONF to an experiments/conf directory")
+    return path
+
+
+def compose(name: str, overrides: list[str]) -> DictConfig:
+    """Compose `experiments/conf/<name>.yaml` with hydra overrides such as `train.steps=50`."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            cfg = hydra_compose(config_name=name, overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as error:
+        raise ConfigError(f"{name}: {str(error).splitlines()[0]}") from None
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ConfigError(f"{name}: missing required key(s) {', '.join(missing)} (pass e.g. {missing[0]}=...)")
+    return cfg
+
+
+def typed(schema: type, values: Any, where: str) -> Any:
+    """Validate plain values against a dataclass (unknown keys and wrong types are errors)."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(schema), values)
+        return OmegaConf.to_object(merged)
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+
+
+def plain(cfg: Any) -> Any:
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+
+
+def default_yaml(name: str) -> str:
+    """The default composed config, shown by `embodied <command> --help`."""
+    try:
+        cfg = compose(name, [])
+    except ConfigError:
+        from hydra import compose as hydra_compose
+        from hydra import initialize_config_dir
+        from hydra.core.global_hydra import GlobalHydra
+
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            cfg = hydra_compose(config_name=name)
+    return OmegaConf.to_yaml(cfg)

@@ -1,0 +1,85 @@
+"""`embodied` command line: collect, data info, train, eval, run (hydra overrides as key=value)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from embodied.cli.config import ConfigError
+
+COMMANDS = {
+    "collect": ("collect", "record scripted-expert demonstrations into an HDF5 file"),
+    "train": ("train", "train a goal-conditioned policy on HDF5 demonstrations"),
+    "eval": ("eval", "evaluate a trained policy: success per subgoal with 95%% CIs, printed as JSON"),
+    "run": ("run", "plan an instruction and execute it with a trained policy; writes a video"),
+}
+EXAMPLES = """examples:
+  embodied collect env=crafter episodes=2 out=data/demo.hdf5
+  embodied data info data/demo.hdf5
+  embodied train dataset=data/demo.hdf5 policy=transformer train.steps=50 out=data/runs/t
+  embodied eval checkpoint=data/runs/t episodes=2
+  embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
+"""
+
+
+class _DefaultsHelp(argparse.Action):
+    """--help that also prints the command's composed default config (every key you can override)."""
+
+    def __init__(self, option_strings, dest, config_name: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+        self.config_name = config_name
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from embodied.cli.config import default_yaml
+
+        parser.print_help()
+        print(f"\ndefault config (experiments/conf/{self.config_name}.yaml; override any key as key=value):\n")
+        print(default_yaml(self.config_name))
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="embodied", description="Embodied agent platform.", epilog=EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (config_name, summary) in COMMANDS.items():
+        command = sub.add_parser(name, help=summary, description=summary, add_help=False)
+        command.add_argument("-h", "--help", action=_DefaultsHelp, config_name=config_name,
+                             help="show this help and the default config")
+        if name == "run":
+            command.add_argument("instruction", help='what to do, e.g. "make a stone pickaxe"')
+        command.add_argument("overrides", nargs="*", metavar="key=value", help="hydra overrides")
+    data = sub.add_parser("data", help="inspect datasets", description="inspect datasets")
+    data_sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
+    info = data_sub.add_parser("info", help="episodes, steps, keys, shapes and subgoal counts of a dataset")
+    info.add_argument("path", help="an HDF5 dataset written by `embodied collect`")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from embodied.cli import commands
+    from embodied.datasets.hdf5 import DatasetError
+    from embodied.registry import MissingDependencyError
+    from embodied.types import InvalidPlanError, UnknownSubgoalError
+
+    try:
+        if args.command == "data":
+            commands.cmd_data_info(args.path)
+        elif args.command == "run":
+            commands.cmd_run(args.instruction, args.overrides)
+        else:
+            getattr(commands, f"cmd_{args.command}")(args.overrides)
+    except (ConfigError, DatasetError, MissingDependencyError, InvalidPlanError, UnknownSubgoalError,
+            FileNotFoundError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"embodied {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"embodied {args.command}: interrupted; finished episodes / checkpoints are kept", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Recording demonstrations: scripted experts run under the symbolic planner, episodes written to HDF5.
+
+Episodes run in parallel worker processes; the parent writes each finished episode at once, so an
+interrupted recording keeps every episode finished before the interruption.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+from embodied.agent import Agent, AgentConfig, Trajectory
+from embodied.datasets.hdf5 import DatasetWriter, Episode
+from embodied.registry import load_symbol, world
+
+
+@dataclass
+class CollectConfig:
+    """What `embodied collect` records."""
+
+    env: str = "crafter"
+    episodes: int = 10
+    out: str = "data/demos.hdf5"
+    seed: int = 0
+    noise: float = 0.05
+    workers: int = 0  # 0: one per CPU core (at most one per episode)
+    instruction: str | None = None  # None: the world's own instruction sampler
+    video: str | None = None  # mp4/gif of the first episode
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CollectResult:
+    """Episodes written, steps and subgoal outcomes (for the summary line)."""
+
+    episodes: int = 0
+    steps: int = 0
+    successful: int = 0
+    subgoal_success: dict[str, list[bool]] = field(default_factory=dict)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_setup(config: CollectConfig) -> None:
+    spec = world(config.env)
+    env = spec.make_env(**config.env_kwargs)
+    _WORKER.update(config=config, spec=spec, env=env, planner=load_symbol(spec.planner)())
+
+
+def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | None, Trajectory]:
+    """Run episode `index` of the configured recording in this process (after `_worker_setup`)."""
+    config, spec, env = _WORKER["config"], _WORKER["spec"], _WORKER["env"]
+    seed = config.seed + index
+    expert = load_symbol(spec.expert)(env, noise=config.noise, seed=seed)
+    rng = np.random.default_rng(seed)
+    instruction = config.instruction or load_symbol(spec.instructions)(rng)
+    agent = Agent(env, _WORKER["planner"], expert, AgentConfig(max_replans=0, record_frames=record_frames))
+    trajectory = agent.run(instruction, seed=seed)
+    # keep the steps up to the end of the last subgoal the expert achieved: failures are not demos
+    upto, kept = 0, 0
+    for result in trajectory.results:
+        kept += result.steps
+        if result.success:
+            upto = kept
+    episode = trajectory.to_episode(instruction, seed, upto) if upto > 0 else None
+    return episode, trajectory
+
+
+def _iter_episodes(config: CollectConfig, workers: int) -> Iterator[tuple[Episode | None, Trajectory]]:
+    if workers <= 1:
+        _worker_setup(config)
+        for index in range(config.episodes):
+            yield record_episode(index, record_frames=config.video is not None and index == 0)
+        return
+    context = multiprocessing.get_context("spawn")  # no simulator / GL state inherited from the parent
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_setup, initargs=(config,)) as pool:
+        futures = [pool.submit(record_episode, i, config.video is not None and i == 0) for i in range(config.episodes)]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def collect(config: CollectConfig) -> CollectResult:
+    """Record `config.episodes` expert episodes into `config.out`; returns counts for the summary."""
+    spec = world(config.env)
+    probe = spec.make_env(**config.env_kwargs)
+    space = probe.action_space
+    discrete = isinstance(space, gym.spaces.Discrete)
+    env_args = {"env_name": config.env, "type": "embodied", "env_kwargs": config.env_kwargs,
+                "action_space": repr(space), "discrete": discrete,
+                "action_dim": int(space.n) if discrete else int(np.prod(space.shape)),
+                "max_subgoal_steps": probe.max_subgoal_steps}
+    writer = DatasetWriter(config.out, env_args, probe.goal_texts)
+    probe.close()
+    workers = config.workers or min(config.episodes, os.cpu_count() or 1)
+    result = CollectResult()
+    with tqdm(total=config.episodes, desc=f"collect {config.env}", unit="ep") as bar:
+        for episode, trajectory in _iter_episodes(config, workers):
+            for sub in trajectory.results:
+                result.subgoal_success.setdefault(sub.subgoal, []).append(sub.success)
+            if trajectory.frames and config.video:
+                from embodied.video import write_video
+
+                write_video(config.video, trajectory.frames)
+            if episode is not None:
+                writer.write(episode)
+                result.episodes += 1
+                result.steps += len(episode)
+                result.successful += int(episode.success)
+            bar.update(1)
+            bar.set_postfix(steps=result.steps, success=f"{result.successful}/{bar.n}")
+    return result

@@ -1,0 +1,182 @@
+"""HDF5 trajectory files in robomimic's layout, plus subgoal annotations and the episode's instruction.
+
+Layout (see data/README.md):
+    data/                         attrs: env_args (JSON), total, goal_texts (JSON), format_version
+    data/demo_N/                  attrs: num_samples, instruction, plan (JSON), seed, success,
+                                         subgoal_results (JSON)
+    data/demo_N/obs/<key>         (T, ...)   e.g. rgb (T, H, W, 3) uint8 (gzip), inventory (T, 16)
+    data/demo_N/actions           (T,) int64 for discrete worlds, (T, A) float32 for continuous ones
+    data/demo_N/rewards, dones    (T,)
+    data/demo_N/subgoals          (T,) utf-8 text of the subgoal active at each step
+    data/demo_N/subgoal_ids       (T,) int32 index into data.attrs["goal_texts"]
+
+Each episode is written whole and the file is closed after it, so a recording killed mid-way
+leaves every finished episode readable; an episode is written under a temporary name and renamed
+only once complete, so readers never see half an episode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import h5py
+import numpy as np
+
+FORMAT_VERSION = 1
+_DEMO = re.compile(r"^demo_(\d+)$")
+_IMAGE_KEYS = ("rgb",)
+
+
+class DatasetError(ValueError):
+    """A file is not a readable trajectory dataset of this platform (one line says why)."""
+
+
+@dataclass
+class Episode:
+    """One recorded episode: per-step arrays plus episode-level annotations."""
+
+    obs: dict[str, np.ndarray]
+    actions: np.ndarray
+    rewards: np.ndarray
+    dones: np.ndarray
+    subgoals: list[str]
+    subgoal_ids: np.ndarray
+    instruction: str = ""
+    plan: dict[str, Any] = field(default_factory=dict)
+    seed: int = -1
+    success: bool = False
+    subgoal_results: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+
+class DatasetWriter:
+    """Appends whole episodes to an HDF5 file (created if missing), one open/close per episode."""
+
+    def __init__(self, path: str | os.PathLike, env_args: dict[str, Any], goal_texts: tuple[str, ...]) -> None:
+        self.path = os.fspath(path)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        with h5py.File(self.path, "a") as file:
+            data = file.require_group("data")
+            if "env_args" in data.attrs:
+                existing = json.loads(data.attrs["env_args"])
+                if existing.get("env_name") != env_args.get("env_name"):
+                    raise DatasetError(
+                        f"{self.path}: holds episodes of env {existing.get('env_name')!r}, "
+                        f"cannot append episodes of {env_args.get('env_name')!r}"
+                    )
+            else:
+                data.attrs["env_args"] = json.dumps(env_args)
+                data.attrs["goal_texts"] = json.dumps(list(goal_texts))
+                data.attrs["total"] = 0
+                data.attrs["format_version"] = FORMAT_VERSION
+            for name in [n for n in data if n.startswith("_partial")]:
+                del data[name]  # left by an interrupted write: never part of the dataset
+
+    def write(self, episode: Episode) -> str:
+        """Write one episode; returns its group name (`demo_N`)."""
+        _check_lengths(episode)
+        with h5py.File(self.path, "a") as file:
+            data = file["data"]
+            index = 1 + max((int(m.group(1)) for m in map(_DEMO.match, data) if m), default=-1)
+            name = f"demo_{index}"
+            group = data.create_group(f"_partial_{name}")
+            for key, value in episode.obs.items():
+                compression = {"compression": "gzip", "compression_opts": 4} if key in _IMAGE_KEYS else {}
+                group.create_dataset(f"obs/{key}", data=value, **compression)
+            group.create_dataset("actions", data=episode.actions)
+            group.create_dataset("rewards", data=np.asarray(episode.rewards, np.float32))
+            group.create_dataset("dones", data=np.asarray(episode.dones, np.uint8))
+            group.create_dataset("subgoals", data=np.array(episode.subgoals, dtype=h5py.string_dtype()))
+            group.create_dataset("subgoal_ids", data=np.asarray(episode.subgoal_ids, np.int32))
+            group.attrs.update({
+                "num_samples": len(episode),
+                "instruction": episode.instruction,
+                "plan": json.dumps(episode.plan),
+                "seed": episode.seed,
+                "success": bool(episode.success),
+                "subgoal_results": json.dumps(episode.subgoal_results),
+            })
+            data.move(f"_partial_{name}", name)
+            data.attrs["total"] = int(data.attrs["total"]) + len(episode)
+            file.flush()
+        return name
+
+
+def _check_lengths(episode: Episode) -> None:
+    length = len(episode.actions)
+    columns = {f"obs/{k}": len(v) for k, v in episode.obs.items()}
+    columns.update(rewards=len(episode.rewards), dones=len(episode.dones), subgoals=len(episode.subgoals),
+                   subgoal_ids=len(episode.subgoal_ids))
+    wrong = {k: n for k, n in columns.items() if n != length}
+    if wrong or length == 0:
+        raise DatasetError(f"episode columns must all have {length} > 0 steps, got {wrong}")
+
+
+def open_dataset(path: str | os.PathLike) -> h5py.File:
+    """Open a dataset read-only, or raise DatasetError with one line saying what is wrong."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise DatasetError(f"{path}: no such file")
+    try:
+        file = h5py.File(path, "r")
+    except OSError as error:
+        raise DatasetError(f"{path}: not an HDF5 file ({error.__class__.__name__})") from None
+    try:
+        _validate(path, file)
+    except Exception:
+        file.close()
+        raise
+    return file
+
+
+def demo_names(file: h5py.File) -> list[str]:
+    """`demo_N` groups in numeric order (temporary, unfinished groups are ignored)."""
+    return sorted((n for n in file["data"] if _DEMO.match(n)), key=lambda n: int(n.split("_")[1]))
+
+
+def _validate(path: str, file: h5py.File) -> None:
+    if "data" not in file or not isinstance(file["data"], h5py.Group):
+        raise DatasetError(f"{path}: no 'data' group; expected robomimic layout data/demo_N/{{obs,actions}}")
+    if "env_args" not in file["data"].attrs:
+        raise DatasetError(f"{path}: 'data' has no env_args attribute; not a dataset written by embodied")
+    for name in demo_names(file):
+        demo = file["data"][name]
+        for key in ("obs", "actions", "subgoals"):
+            if key not in demo:
+                raise DatasetError(f"{path}: {name} has no '{key}'")
+        length = demo["actions"].shape[0]
+        for key, column in [(f"obs/{k}", demo["obs"][k]) for k in demo["obs"]] + [("subgoals", demo["subgoals"])]:
+            if column.shape[0] != length:
+                raise DatasetError(f"{path}: {name}/{key} has {column.shape[0]} steps, actions has {length}")
+
+
+def env_args(file: h5py.File) -> dict[str, Any]:
+    return json.loads(file["data"].attrs["env_args"])
+
+
+def goal_texts(file: h5py.File) -> tuple[str, ...]:
+    return tuple(json.loads(file["data"].attrs["goal_texts"]))
+
+
+def read_episode(file: h5py.File, name: str) -> Episode:
+    """Load one whole episode into memory."""
+    demo = file["data"][name]
+    return Episode(
+        obs={key: demo["obs"][key][()] for key in demo["obs"]},
+        actions=demo["actions"][()],
+        rewards=demo["rewards"][()],
+        dones=demo["dones"][()],
+        subgoals=[s.decode() if isinstance(s, bytes) else str(s) for s in demo["subgoals"][()]],
+        subgoal_ids=demo["subgoal_ids"][()],
+        instruction=str(demo.attrs.get("instruction", "")),
+        plan=json.loads(demo.attrs.get("plan", "{}")),
+        seed=int(demo.attrs.get("seed", -1)),
+        success=bool(demo.attrs.get("success", False)),
+        subgoal_results=json.loads(demo.attrs.get("subgoal_results", "[]")),
+    )

@@ -1,0 +1,77 @@
+"""The contract every world implements: a gymnasium env with a settable subgoal and its detector."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import gymnasium as gym
+
+from embodied.types import Skill, Subgoal, UnknownSubgoalError
+
+
+class SubgoalEnv(gym.Env):
+    """A gymnasium env whose current subgoal is set from outside and detected inside.
+
+    Subclasses provide the world's vocabulary (`skills`, `goal_texts`, `parse_subgoal`) and
+    `subgoal_success()`; `info["is_success"]` in `step` reports it for the current subgoal.
+    `goal_texts` is the finite list of canonical subgoal texts whose index is the skill-id a
+    policy embeds (counted variants such as "collect 3 wood" map to their base "collect wood").
+    """
+
+    world: str = ""
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self) -> None:
+        self._subgoal: Subgoal | None = None
+
+    # --- vocabulary -------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def skills(self) -> tuple[Skill, ...]:
+        """Skills a planner may use in this world."""
+
+    @property
+    @abstractmethod
+    def goal_texts(self) -> tuple[str, ...]:
+        """Canonical subgoal texts; the index of a subgoal's base text is its goal id."""
+
+    @abstractmethod
+    def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
+        """Canonical Subgoal from text or a Subgoal; raises UnknownSubgoalError."""
+
+    def goal_id(self, subgoal: str | Subgoal) -> int:
+        parsed = self.parse_subgoal(subgoal)
+        base = self.base_text(parsed)
+        try:
+            return self.goal_texts.index(base)
+        except ValueError:
+            raise UnknownSubgoalError(f"subgoal {parsed.text!r} has no goal id in world {self.world!r}") from None
+
+    def base_text(self, subgoal: Subgoal) -> str:
+        """Text of the subgoal without counts; subclasses with counted subgoals override this."""
+        return subgoal.text
+
+    # --- current subgoal ----------------------------------------------------------------------
+    @property
+    def subgoal(self) -> Subgoal | None:
+        return self._subgoal
+
+    def set_subgoal(self, subgoal: str | Subgoal | None) -> Subgoal | None:
+        """Set the subgoal whose success `step` reports; restarts its detector from now."""
+        self._subgoal = None if subgoal is None else self.parse_subgoal(subgoal)
+        if self._subgoal is not None:
+            self._start_subgoal(self._subgoal)
+        return self._subgoal
+
+    def _start_subgoal(self, subgoal: Subgoal) -> None:
+        """Hook: remember whatever the detector measures progress from (counters at start)."""
+
+    @abstractmethod
+    def subgoal_success(self) -> bool:
+        """Whether the current subgoal has been achieved since it was set."""
+
+    # --- planner view -------------------------------------------------------------------------
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """A JSON-serialisable summary of the state that planners read (inventory, nearby objects)."""

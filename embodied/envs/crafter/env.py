@@ -1,0 +1,162 @@
+"""Crafter (the embedded default Minecraft-style world) behind the gymnasium API with subgoals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import crafter
+import numpy as np
+from gymnasium import spaces
+
+from embodied.envs.base import SubgoalEnv
+from embodied.envs.crafter import vocab
+from embodied.types import OBS_INVENTORY, OBS_RGB, Skill, Subgoal
+
+ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
+NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
+
+
+class CrafterEnv(SubgoalEnv):
+    """Crafter with a dict observation (`rgb` (S, S, 3) uint8, `inventory` (16,) uint8) and subgoals.
+
+    Success of the current subgoal is read from Crafter's own achievement counters: the subgoal
+    "collect 3 wood" succeeds once `collect_wood` has been unlocked 3 more times since it was set.
+    `reset(seed=s)` regenerates the same world for the same `s`.
+    """
+
+    world = "crafter"
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self, size: int = 64, max_steps: int = 10000, max_subgoal_steps: int = 300,
+        render_mode: str | None = "rgb_array",
+    ) -> None:
+        super().__init__()
+        self.size = size
+        self.max_steps = max_steps
+        self.max_subgoal_steps = max_subgoal_steps
+        self.render_mode = render_mode
+        self._env = crafter.Env(size=(size, size), length=max_steps, seed=0, reward=True)
+        self.observation_space = spaces.Dict({
+            OBS_RGB: spaces.Box(0, 255, (size, size, 3), np.uint8),
+            OBS_INVENTORY: spaces.Box(0, 9, (len(vocab.ITEMS),), np.uint8),
+        })
+        self.action_space = spaces.Discrete(len(ACTIONS))
+        self._counters_at_start: dict[str, int] = {}
+        self._last_rgb: np.ndarray | None = None
+
+    # --- vocabulary -------------------------------------------------------------------------
+    @property
+    def skills(self) -> tuple[Skill, ...]:
+        return vocab.SKILLS
+
+    @property
+    def goal_texts(self) -> tuple[str, ...]:
+        return vocab.GOAL_TEXTS
+
+    def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
+        return vocab.parse(subgoal)
+
+    def base_text(self, subgoal: Subgoal) -> str:
+        return subgoal.skill.replace("_", " ")
+
+    # --- privileged state (read by experts and planners) -------------------------------------
+    @property
+    def player(self) -> Any:
+        return self._env._player
+
+    @property
+    def game_world(self) -> Any:
+        return self._env._world
+
+    @property
+    def achievements(self) -> dict[str, int]:
+        return dict(self.player.achievements)
+
+    def inventory_dict(self) -> dict[str, int]:
+        return {name: int(self.player.inventory[name]) for name in vocab.ITEMS}
+
+    # --- gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self._env._seed = int(seed)
+            self._env._episode = 0
+        rgb = self._env.reset()
+        if self._subgoal is not None:
+            self._start_subgoal(self._subgoal)
+        return self._observation(rgb), self._info(reward=0.0)
+
+    def step(self, action: Any):
+        index = _action_index(action)
+        rgb, reward, done, info = self._env.step(index)
+        dead = self.player.health <= 0
+        terminated = bool(dead)
+        truncated = bool(done and not dead)
+        return self._observation(rgb), float(reward), terminated, truncated, self._info(reward, info)
+
+    def render(self) -> np.ndarray:
+        return self._last_rgb if self._last_rgb is not None else self._env.render()
+
+    def close(self) -> None:
+        self._env = None  # crafter holds no external resources
+
+    # --- subgoals -----------------------------------------------------------------------------
+    def _start_subgoal(self, subgoal: Subgoal) -> None:
+        if self._env._player is not None:
+            self._counters_at_start = self.achievements
+
+    def subgoal_success(self) -> bool:
+        if self._subgoal is None or self._env._player is None:
+            return False
+        skill = self._subgoal.skill
+        gained = self.player.achievements[skill] - self._counters_at_start.get(skill, 0)
+        return gained >= int(self._subgoal.arg("count", 1))
+
+    def describe(self) -> dict[str, Any]:
+        """Inventory, materials and creatures within the local view, whether a table is in reach."""
+        pos = self.player.pos
+        materials, objects = self.game_world.nearby(pos, NEAR_RADIUS)
+        reach_materials, _ = self.game_world.nearby(pos, 1)
+        return {
+            "world": self.world,
+            "inventory": self.inventory_dict(),
+            "nearby": sorted(set(materials) - {None}),
+            "creatures": sorted({type(obj).__name__.lower() for obj in objects if obj is not self.player}),
+            "in_reach": sorted(set(reach_materials) - {None}),
+            "achievements": {k: v for k, v in self.achievements.items() if v},
+            "subgoal": self._subgoal.text if self._subgoal else None,
+        }
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _observation(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
+        self._last_rgb = rgb
+        inventory = np.array([self.player.inventory[name] for name in vocab.ITEMS], dtype=np.uint8)
+        return {OBS_RGB: rgb.astype(np.uint8, copy=False), OBS_INVENTORY: inventory}
+
+    def _info(self, reward: float, crafter_info: dict[str, Any] | None = None) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "is_success": self.subgoal_success(),
+            "subgoal": self._subgoal.text if self._subgoal else None,
+            "achievements": self.achievements,
+        }
+        if crafter_info is not None:
+            info["semantic"] = crafter_info["semantic"]
+        return info
+
+
+def _action_index(action: Any) -> int:
+    """Validate a discrete action (int, numpy scalar or size-1 array); NaN or out of range is an error."""
+    value = np.asarray(action).reshape(-1)
+    if value.size != 1 or not np.isfinite(value[0]) or value[0] != int(value[0]):
+        raise ValueError(f"crafter: action must be one integer in [0, {len(ACTIONS)}), got {action!r}")
+    index = int(value[0])
+    if not 0 <= index < len(ACTIONS):
+        raise ValueError(f"crafter: action must be one integer in [0, {len(ACTIONS)}), got {action!r}")
+    return index
+
+
+def sample_instruction(rng: np.random.Generator) -> str:
+    """Instructions recorded by default: the stone-pickaxe chain and its prefixes."""
+    return str(rng.choice(["make a stone pickaxe", "make a wood pickaxe", "collect stone", "place a table"],
+                          p=[0.7, 0.1, 0.1, 0.1]))

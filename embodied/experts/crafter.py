@@ -1,0 +1,153 @@
+"""Scripted privileged expert for Crafter: breadth-first path-finding on the true map, facing, interacting."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import crafter
+import numpy as np
+
+from embodied.envs.crafter.env import ACTIONS, CrafterEnv
+from embodied.experts.base import Expert, ExpertStuck
+from embodied.types import Subgoal
+
+MOVES = {(-1, 0): "move_left", (1, 0): "move_right", (0, -1): "move_up", (0, 1): "move_down"}
+WALKABLE = frozenset(crafter.constants.walkable)  # grass, sand, path (never lava)
+COLLECT_SOURCE = {"wood": "tree", "stone": "stone", "coal": "coal", "iron": "iron", "diamond": "diamond",
+                  "drink": "water", "sapling": "grass"}
+CREATURE_TARGETS = {"eat_cow": "Cow", "defeat_zombie": "Zombie", "defeat_skeleton": "Skeleton"}
+PLACE_ON = {name: tuple(info["where"]) for name, info in crafter.constants.place.items()}
+MAKE_NEAR = {name: tuple(info["nearby"]) for name, info in crafter.constants.make.items()}
+
+Cell = tuple[int, int]
+
+
+class CrafterExpert(Expert):
+    """Solves Crafter subgoals from `env._world` / `env._player` (privileged state).
+
+    collect: walk next to the nearest source material and hit it; place: face a free cell of the
+    right material and place; make: walk next to the required stations and craft; creatures: chase
+    and hit; wake up: sleep. With `noise` > 0 a random move replaces the action with that probability.
+    """
+
+    def __init__(self, env: Any, noise: float = 0.0, seed: int | None = None) -> None:
+        super().__init__(env, noise, seed)
+        self.crafter: CrafterEnv = env.unwrapped
+
+    def act(self, observation: dict[str, np.ndarray]) -> int:
+        subgoal = self.crafter.subgoal
+        if subgoal is None:
+            return ACTIONS.index("noop")
+        if self.noise > 0 and self.rng.random() < self.noise:
+            return ACTIONS.index(str(self.rng.choice(list(MOVES.values()))))
+        return ACTIONS.index(self._action_for(subgoal))
+
+    # --- per skill ------------------------------------------------------------------------------
+    def _action_for(self, subgoal: Subgoal) -> str:
+        skill = subgoal.skill
+        if skill.startswith("collect_"):
+            return self._interact_with(self._material_is(COLLECT_SOURCE[skill.removeprefix("collect_")]))
+        if skill in CREATURE_TARGETS:
+            return self._interact_with(self._creature_is(CREATURE_TARGETS[skill]))
+        if skill.startswith("place_"):
+            return self._place(skill.removeprefix("place_"))
+        if skill.startswith("make_"):
+            return self._make(skill.removeprefix("make_"))
+        if skill == "wake_up":
+            return "sleep" if not self.crafter.player.sleeping else "noop"
+        if skill == "eat_plant":
+            return self._interact_with(self._ripe_plant)
+        raise ExpertStuck(f"crafter expert has no strategy for {skill!r}")
+
+    def _interact_with(self, is_target: Callable[[Cell], bool]) -> str:
+        """Face an adjacent target cell and hit it, or take the first step of a path to one."""
+        pos = self._pos()
+        if is_target(_add(pos, self._facing())):
+            return "do"
+        for delta, move in MOVES.items():
+            cell = (pos[0] + delta[0], pos[1] + delta[1])
+            if is_target(cell):
+                return move  # turns towards a non-walkable target (or steps onto walkable grass)
+        return self._step_towards(lambda cell: any(is_target(_add(cell, d)) for d in MOVES))
+
+    def _place(self, item: str) -> str:
+        valid = set(PLACE_ON[item])
+        facing_cell = _add(self._pos(), self._facing())
+        if self._material(facing_cell) in valid and self._object(facing_cell) is None:
+            return f"place_{item}"
+        for delta, move in MOVES.items():
+            cell = _add(self._pos(), delta)
+            if self._material(cell) in valid and self._object(cell) is None:
+                if self._material(cell) not in WALKABLE:
+                    return move  # turning towards a non-walkable cell only changes facing
+                beyond = _add(cell, delta)
+                if self._material(beyond) in valid and self._object(beyond) is None:
+                    return move  # step forward: the cell beyond is then faced
+        return self._random_move()
+
+    def _make(self, item: str) -> str:
+        stations = MAKE_NEAR[item]
+        nearby, _ = self.crafter.game_world.nearby(self._pos(), 1)
+        if all(station in nearby for station in stations):
+            return f"make_{item}"
+        return self._step_towards(lambda cell: all(self._station_near(cell, s) for s in stations))
+
+    # --- path-finding ---------------------------------------------------------------------------
+    def _step_towards(self, is_goal: Callable[[Cell], bool], limit: int = 4096) -> str:
+        """First move of a shortest walkable path from the player to a cell satisfying `is_goal`."""
+        start = self._pos()
+        if is_goal(start):
+            return self._random_move()
+        first_move: dict[Cell, str] = {start: ""}
+        queue = deque([start])
+        while queue and len(first_move) < limit:
+            cell = queue.popleft()
+            for delta, move in MOVES.items():
+                nxt = _add(cell, delta)
+                if nxt in first_move or not self._walkable(nxt):
+                    continue
+                first_move[nxt] = first_move[cell] or move
+                if is_goal(nxt):
+                    return first_move[nxt]
+                queue.append(nxt)
+        return self._random_move()
+
+    def _walkable(self, cell: Cell) -> bool:
+        return self._material(cell) in WALKABLE and self._object(cell) is None
+
+    def _random_move(self) -> str:
+        return str(self.rng.choice(list(MOVES.values())))
+
+    # --- world queries ----------------------------------------------------------------------------
+    def _pos(self) -> Cell:
+        return (int(self.crafter.player.pos[0]), int(self.crafter.player.pos[1]))
+
+    def _facing(self) -> Cell:
+        return (int(self.crafter.player.facing[0]), int(self.crafter.player.facing[1]))
+
+    def _material(self, cell: Cell) -> str | None:
+        return self.crafter.game_world[cell][0]
+
+    def _object(self, cell: Cell) -> Any:
+        return self.crafter.game_world[cell][1]
+
+    def _material_is(self, material: str) -> Callable[[Cell], bool]:
+        return lambda cell: self._material(cell) == material and self._object(cell) is None
+
+    def _creature_is(self, class_name: str) -> Callable[[Cell], bool]:
+        return lambda cell: type(self._object(cell)).__name__ == class_name
+
+    def _ripe_plant(self, cell: Cell) -> bool:
+        plant = self._object(cell)
+        return type(plant).__name__ == "Plant" and bool(plant.ripe)
+
+    def _station_near(self, cell: Cell, station: str) -> bool:
+        return any(
+            self._material((cell[0] + dx, cell[1] + dy)) == station for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+        )
+
+
+def _add(cell: Cell, delta: Cell) -> Cell:
+    return (cell[0] + delta[0], cell[1] + delta[1])

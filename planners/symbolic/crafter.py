@@ -1,0 +1,160 @@
+"""Knowledge-graph planner for Crafter: recipes and requirements read from the game's own rules.
+
+The graph comes from `crafter.constants` (collect requirements, place costs, make recipes and the
+stations they need), so it cannot drift from the simulator. Planning expands the target's
+requirements against the current inventory, then hoists and merges tool-free collection steps so
+"make a stone pickaxe" from nothing becomes: collect 4 wood, place table, make wood pickaxe,
+collect stone, make stone pickaxe.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import crafter
+
+from embodied.envs.crafter import vocab
+from embodied.types import InvalidPlanError, Plan, Skill, Subgoal, UnknownSubgoalError
+from planners.base import Planner
+
+RULES = crafter.constants
+MAX_ITEM = {name: info["max"] for name, info in RULES.items.items()}
+# item -> (material it is collected from, tools it requires)
+SOURCES = {
+    next(iter(info["receive"])): (material, dict(info["require"])) for material, info in RULES.collect.items()
+}
+MADE_ITEMS = set(RULES.make)
+STATIONS = {"table", "furnace"}
+_SPLIT = re.compile(r"\s*(?:,|;|\bthen\b|\band then\b|\band\b)\s*")
+_SYNONYMS = (
+    (r"\b(craft|build|create|get|obtain)\b (an? )?(\w+ (pickaxe|sword))", r"make \3"),
+    (r"\b(craft|build|create)\b", "make"),
+    (r"\b(gather|get|chop|mine|obtain)\b", "collect"),
+    (r"\bdrink water\b", "collect drink"),
+    (r"\bput down\b", "place"),
+)
+
+
+class CrafterPlanner(Planner):
+    """Symbolic Crafter planner: instruction -> ordered subgoals missing from the current inventory."""
+
+    name = "symbolic"
+
+    def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
+        targets = parse_instruction(instruction)
+        state = _State.from_observation(observation)
+        steps: list[Subgoal] = []
+        for target in targets:
+            state.achieve(target, steps)
+        return Plan(instruction, merge_collection(steps), planner=self.name)
+
+
+def parse_instruction(instruction: str) -> list[Subgoal]:
+    """Target subgoals named by an instruction ("make a stone pickaxe, then place a furnace")."""
+    text = " ".join(instruction.lower().replace(".", " ").split())
+    for pattern, replacement in _SYNONYMS:
+        text = re.sub(pattern, replacement, text)
+    targets = []
+    for part in filter(None, _SPLIT.split(text)):
+        try:
+            targets.append(vocab.parse(part))
+        except UnknownSubgoalError:
+            raise InvalidPlanError(
+                f"crafter planner does not understand {part!r} in {instruction!r}; say e.g. 'make a stone "
+                f"pickaxe', 'collect 3 wood', 'place a table' (targets: {', '.join(vocab.GOAL_TEXTS)})"
+            ) from None
+    if not targets:
+        raise InvalidPlanError(f"empty instruction {instruction!r}")
+    return targets
+
+
+class _State:
+    """Simulated inventory and reachable stations while expanding requirements."""
+
+    def __init__(self, inventory: dict[str, int], stations: set[str]) -> None:
+        self.inventory = {name: int(inventory.get(name, 0)) for name in MAX_ITEM}
+        self.stations = stations
+
+    @classmethod
+    def from_observation(cls, observation: dict[str, Any]) -> _State:
+        inventory = observation.get("inventory") or {}
+        near = set(observation.get("nearby", ())) & STATIONS
+        return cls(inventory, near)
+
+    def achieve(self, target: Subgoal, steps: list[Subgoal], depth: int = 0) -> None:
+        if depth > 12:
+            raise InvalidPlanError(f"requirements of {target.text!r} do not terminate")
+        skill = target.skill
+        kind, _, name = skill.partition("_")
+        if kind == "collect" and name in SOURCES:
+            self._ensure_all(SOURCES[name][1], steps, depth)
+            self.inventory[name] = min(MAX_ITEM[name], self.inventory[name] + int(target.arg("count", 1)))
+        elif kind == "place":
+            self._ensure_all(RULES.place[name]["uses"], steps, depth)
+            self._consume(RULES.place[name]["uses"])
+            self.stations.add(name)
+        elif kind == "make":
+            recipe = RULES.make[name]
+            for station in recipe["nearby"]:
+                if station not in self.stations:
+                    self.achieve(vocab.make_subgoal(f"place_{station}"), steps, depth + 1)
+            self._ensure_all(recipe["uses"], steps, depth)
+            self._consume(recipe["uses"])
+            self.inventory[name] += recipe["gives"]
+        elif skill == "eat_plant":
+            self.achieve(vocab.make_subgoal("place_plant"), steps, depth + 1)
+        elif skill in ("defeat_zombie", "defeat_skeleton", "eat_cow", "wake_up"):
+            pass  # no inventory requirements in Crafter's rules
+        steps.append(target)
+
+    def _ensure_all(self, needs: dict[str, int], steps: list[Subgoal], depth: int) -> None:
+        """Satisfy every need; repeat because satisfying one may consume another (shared wood)."""
+        for _ in range(8):
+            missing = {item: n for item, n in needs.items() if self.inventory[item] < n}
+            if not missing:
+                return
+            for item, amount in missing.items():
+                self._ensure(item, amount, steps, depth)
+        raise InvalidPlanError(f"cannot satisfy requirements {needs}")
+
+    def _ensure(self, item: str, amount: int, steps: list[Subgoal], depth: int) -> None:
+        deficit = amount - self.inventory[item]
+        if deficit <= 0:
+            return
+        if item in MADE_ITEMS:
+            for _ in range(deficit):
+                self.achieve(vocab.make_subgoal(f"make_{item}"), steps, depth + 1)
+        elif item in SOURCES:
+            self.achieve(vocab.make_subgoal(f"collect_{item}", deficit), steps, depth + 1)
+        else:
+            raise InvalidPlanError(f"no way to obtain {item!r} in Crafter")
+
+    def _consume(self, uses: dict[str, int]) -> None:
+        for item, amount in uses.items():
+            self.inventory[item] -= amount
+
+
+def merge_collection(steps: list[Subgoal]) -> list[Subgoal]:
+    """Hoist each collection step to the earliest point its tools exist, merging equal items.
+
+    Collecting only adds to the inventory, so doing it earlier never breaks a later step; counts are
+    capped at the inventory maximum (9), beyond which a separate step is kept.
+    """
+    merged: list[Subgoal] = []
+    for step in steps:
+        item = step.skill.removeprefix("collect_")
+        if not step.skill.startswith("collect_") or item not in SOURCES:
+            merged.append(step)
+            continue
+        tools = set(SOURCES[item][1])
+        earliest = max((i + 1 for i, s in enumerate(merged) if s.skill.removeprefix("make_") in tools), default=0)
+        for i in range(earliest, len(merged)):
+            other = merged[i]
+            total = int(other.arg("count", 1)) + int(step.arg("count", 1))
+            if other.skill == step.skill and total <= MAX_ITEM[item]:
+                merged[i] = vocab.make_subgoal(step.skill, total)
+                break
+        else:
+            merged.insert(earliest, step)
+    return merged

@@ -1,0 +1,176 @@
+"""The Policy interface: training loss, action chunks, receding-horizon control, self-contained checkpoints.
+
+A checkpoint directory holds `policy.json` (policy name, config, features), `stats.json`
+(normalisation computed from the dataset) and `model.pt` (weights): `load_policy(dir)` is the one
+call that rebuilds it. Normalisation lives outside the network, applied in `prepare`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from embodied.datasets.stats import MinMax
+from embodied.datasets.windows import WindowSpec
+from embodied.registry import POLICIES, load_symbol
+from embodied.types import OBS_RGB
+
+
+@dataclass
+class Features:
+    """Shapes and vocabularies a policy is built for; read from the dataset, never typed by hand."""
+
+    obs_shapes: dict[str, tuple[int, ...]]
+    action_dim: int  # number of discrete actions, or the dimension of a continuous action
+    discrete: bool
+    goal_texts: tuple[str, ...]
+    env_name: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"obs_shapes": {k: list(v) for k, v in self.obs_shapes.items()}, "action_dim": self.action_dim,
+                "discrete": self.discrete, "goal_texts": list(self.goal_texts), "env_name": self.env_name}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Features:
+        return cls({k: tuple(v) for k, v in data["obs_shapes"].items()}, int(data["action_dim"]),
+                   bool(data["discrete"]), tuple(data["goal_texts"]), str(data.get("env_name", "")))
+
+
+class Policy(nn.Module, ABC):
+    """A goal-conditioned low-level policy.
+
+    Subclasses implement `window_for` (what training windows they need), `forward` (loss on a batch)
+    and `predict_chunk` (actions for an observation history); the base class keeps the observation
+    history and the queue of actions executed from each predicted chunk.
+    """
+
+    name: ClassVar[str]
+    config_class: ClassVar[type]
+
+    def __init__(self, config: Any, features: Features, stats: dict[str, MinMax]) -> None:
+        super().__init__()
+        self.config, self.features, self.stats = config, features, stats
+        self._history: deque[dict[str, np.ndarray]] = deque(maxlen=self.window.obs_horizon)
+        self._queue: deque[Any] = deque()
+        self._generator = torch.Generator().manual_seed(0)
+
+    # --- to implement -----------------------------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def window_for(cls, config: Any) -> WindowSpec:
+        """Which steps a training window holds (obs horizon, action chunk) for a config."""
+
+    @property
+    def window(self) -> WindowSpec:
+        return self.window_for(self.config)
+
+    @property
+    def action_steps(self) -> int:
+        """How many actions of each predicted chunk are executed before predicting again."""
+        return 1
+
+    @abstractmethod
+    def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Training loss on a prepared batch, and scalars to log."""
+
+    @abstractmethod
+    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
+        """Actions (B, T_a) discrete or (B, T_a, A) continuous, un-normalised, from a prepared batch."""
+
+    # --- shared -------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def prepare(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Numpy window batch -> normalised tensors on the policy's device (rgb to (B, T, 3, H, W) in [0, 1])."""
+        device = self.device
+        obs = {}
+        for key, values in batch["obs"].items():
+            tensor = torch.as_tensor(np.asarray(values), device=device)
+            if key == OBS_RGB:
+                obs[key] = tensor.permute(0, 1, 4, 2, 3).float() / 255.0
+            else:
+                obs[key] = self.stats[key].normalize(tensor) if key in self.stats else tensor.float()
+        prepared: dict[str, Any] = {"obs": obs, "goal_ids": torch.as_tensor(batch["goal_ids"], device=device)}
+        if "actions" in batch:
+            actions = torch.as_tensor(np.asarray(batch["actions"]), device=device)
+            if not self.features.discrete:
+                actions = self.stats["actions"].normalize(actions)
+            prepared["actions"] = actions
+            prepared["action_mask"] = torch.as_tensor(batch["action_mask"], device=device)
+        return prepared
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget the observation history and queued actions (new episode or new subgoal)."""
+        self._history.clear()
+        self._queue.clear()
+        if seed is not None:
+            self._generator.manual_seed(seed)
+
+    @torch.no_grad()
+    def select_action(self, observation: dict[str, np.ndarray], goal_id: int) -> Any:
+        """One action for the env: predicts a chunk when the queue is empty (receding horizon)."""
+        if not self._history:
+            self._history.extend([observation] * self.window.obs_horizon)
+        self._history.append(observation)
+        if not self._queue:
+            batch = {
+                "obs": {key: np.stack([o[key] for o in self._history])[None] for key in self.features.obs_shapes},
+                "goal_ids": np.full((1, self.window.obs_horizon), goal_id, np.int64),
+            }
+            was_training = self.training
+            self.eval()
+            chunk = self.predict_chunk(self.prepare(batch))[0].cpu().numpy()
+            self.train(was_training)
+            if not self.features.discrete and not np.isfinite(chunk).all():
+                raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunk[0]}")
+            self._queue.extend(chunk[: self.action_steps])
+        action = self._queue.popleft()
+        return int(action) if self.features.discrete else action.astype(np.float32)
+
+    def save(self, directory: str | os.PathLike) -> None:
+        os.makedirs(directory, exist_ok=True)
+        meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": self.features.to_json()}
+        _write_json(os.path.join(directory, "policy.json"), meta)
+        _write_json(os.path.join(directory, "stats.json"), {k: v.to_json() for k, v in self.stats.items()})
+        tmp = os.path.join(directory, "model.pt.tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, os.path.join(directory, "model.pt"))
+
+
+def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu") -> Policy:
+    """Rebuild a policy (config, normalisation stats, weights) from a checkpoint directory."""
+    directory = os.fspath(directory)
+    meta_path = os.path.join(directory, "policy.json")
+    if not os.path.exists(meta_path):
+        raise FileNotFoundError(f"{directory}: not a policy checkpoint (no policy.json)")
+    with open(meta_path) as handle:
+        meta = json.load(handle)
+    with open(os.path.join(directory, "stats.json")) as handle:
+        stats = {k: MinMax.from_json(v) for k, v in json.load(handle).items()}
+    cls = policy_class(meta["policy"])
+    policy = cls(cls.config_class(**meta["config"]), Features.from_json(meta["features"]), stats)
+    policy.load_state_dict(torch.load(os.path.join(directory, "model.pt"), map_location=device, weights_only=True))
+    return policy.to(device).eval()
+
+
+def policy_class(name: str) -> type[Policy]:
+    if name not in POLICIES:
+        raise KeyError(f"unknown policy {name!r}; expected one of {sorted(POLICIES)}")
+    return load_symbol(POLICIES[name])
+
+
+def _write_json(path: str, data: Any) -> None:
+    with open(path + ".tmp", "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(path + ".tmp", path)

@@ -1,0 +1,20 @@
+"""Configuration of the goal-conditioned causal transformer policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TransformerConfig:
+    """Sizes and decoding of `TransformerPolicy` (shapes come from the dataset, not from here)."""
+
+    obs_horizon: int = 4  # observation history the transformer attends over
+    dim: int = 128
+    layers: int = 2
+    heads: int = 4
+    dropout: float = 0.1
+    image_channels: int = 32
+    mixtures: int = 5  # continuous actions: Gaussian mixture components (several modes, not one mean)
+    sample_actions: bool = True  # False: most likely action (argmax / mode of the likeliest component)
+    temperature: float = 1.0

@@ -1,0 +1,86 @@
+"""Network of the transformer policy: causal attention over (observation + goal) tokens, action heads."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from policies.base import Features
+from policies.encoders.goal import SkillIdGoalEncoder
+from policies.encoders.observation import ObservationEncoder
+from policies.transformer.config import TransformerConfig
+
+
+class CausalTransformer(nn.Module):
+    """(B, T) observation dicts and goal ids -> (B, T, dim) features, each step seeing only its past."""
+
+    def __init__(self, config: TransformerConfig, features: Features) -> None:
+        super().__init__()
+        self.observations = ObservationEncoder(features.obs_shapes, config.dim, config.image_channels)
+        self.goals = SkillIdGoalEncoder(len(features.goal_texts), config.dim)
+        self.positions = nn.Parameter(torch.zeros(1, config.obs_horizon, config.dim))
+        layer = nn.TransformerEncoderLayer(config.dim, config.heads, 4 * config.dim, config.dropout,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(config.dim)
+
+    def forward(self, obs: dict[str, torch.Tensor], goal_ids: torch.Tensor) -> torch.Tensor:
+        tokens = self.observations(obs) + self.goals(goal_ids)
+        steps = tokens.shape[1]
+        tokens = tokens + self.positions[:, :steps]
+        mask = nn.Transformer.generate_square_subsequent_mask(steps, device=tokens.device)
+        return self.norm(self.blocks(tokens, mask=mask, is_causal=True))
+
+
+class CategoricalHead(nn.Module):
+    """Discrete actions: logits over the action set."""
+
+    def __init__(self, dim: int, actions: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(dim, actions)
+
+    def loss(self, features: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Per-step negative log-likelihood (B, T)."""
+        logits = self.linear(features)
+        return F.cross_entropy(logits.flatten(0, 1), actions.flatten().long(), reduction="none").view(actions.shape)
+
+    def sample(self, features: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
+        logits = self.linear(features).float()
+        if not config.sample_actions:
+            return logits.argmax(-1)
+        probs = torch.softmax(logits / config.temperature, -1).cpu()
+        return torch.multinomial(probs.view(-1, probs.shape[-1]), 1, generator=generator).view(probs.shape[:-1])
+
+
+class MixtureHead(nn.Module):
+    """Continuous actions in [-1, 1]^A: a mixture of K diagonal Gaussians, so several modes survive."""
+
+    def __init__(self, dim: int, action_dim: int, mixtures: int) -> None:
+        super().__init__()
+        self.action_dim, self.mixtures = action_dim, mixtures
+        self.linear = nn.Linear(dim, mixtures * (2 * action_dim + 1))
+
+    def _split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        out = self.linear(features).float()
+        logits, rest = out[..., : self.mixtures], out[..., self.mixtures:]
+        means, log_stds = rest.view(*out.shape[:-1], self.mixtures, 2 * self.action_dim).chunk(2, -1)
+        return logits, torch.tanh(means), log_stds.clamp(-7, 2)
+
+    def loss(self, features: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        logits, means, log_stds = self._split(features)
+        z = (actions.unsqueeze(-2) - means) / log_stds.exp()
+        component = -0.5 * (z**2).sum(-1) - log_stds.sum(-1) - 0.5 * self.action_dim * math.log(2 * math.pi)
+        return -torch.logsumexp(torch.log_softmax(logits, -1) + component, -1)
+
+    def sample(self, features: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
+        logits, means, _ = self._split(features)
+        if config.sample_actions:
+            probs = torch.softmax(logits / config.temperature, -1).cpu()
+            index = torch.multinomial(probs.view(-1, self.mixtures), 1, generator=generator).view(probs.shape[:-1])
+        else:
+            index = logits.argmax(-1).cpu()
+        index = index.to(means.device)[..., None, None].expand(*index.shape, 1, self.action_dim)
+        return means.gather(-2, index).squeeze(-2)

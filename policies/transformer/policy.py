@@ -1,0 +1,51 @@
+"""`TransformerPolicy`: the strong simple baseline, a goal-conditioned causal transformer (BC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from embodied.datasets.stats import MinMax
+from embodied.datasets.windows import WindowSpec
+from policies.base import Features, Policy
+from policies.transformer.config import TransformerConfig
+from policies.transformer.nets import CategoricalHead, CausalTransformer, MixtureHead
+
+
+class TransformerPolicy(Policy):
+    """Causal transformer over the last `obs_horizon` (observation, goal) steps, one action per step.
+
+    Trained on every position of a window at once (teacher forcing); acts from the last position.
+    Discrete worlds get a categorical head, continuous ones a Gaussian-mixture head.
+    """
+
+    name = "transformer"
+    config_class = TransformerConfig
+
+    def __init__(self, config: TransformerConfig, features: Features, stats: dict[str, MinMax]) -> None:
+        super().__init__(config, features, stats)
+        self.backbone = CausalTransformer(config, features)
+        if features.discrete:
+            self.head = CategoricalHead(config.dim, features.action_dim)
+        else:
+            self.head = MixtureHead(config.dim, features.action_dim, config.mixtures)
+
+    @classmethod
+    def window_for(cls, config: TransformerConfig) -> WindowSpec:
+        horizon = config.obs_horizon
+        return WindowSpec(obs_horizon=horizon, action_start=1 - horizon, action_horizon=horizon)
+
+    def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        features = self.backbone(batch["obs"], batch["goal_ids"])
+        per_step = self.head.loss(features, batch["actions"])
+        mask = batch["action_mask"].float()
+        loss = (per_step * mask).sum() / mask.sum().clamp(min=1)
+        return loss, {"loss": float(loss.detach())}
+
+    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
+        features = self.backbone(batch["obs"], batch["goal_ids"])[:, -1:]
+        actions = self.head.sample(features, self.config, self._generator)
+        if not self.features.discrete:
+            actions = self.stats["actions"].unnormalize(actions)
+        return actions

@@ -53,7 +53,9 @@ def parse(subgoal: str | Subgoal) -> Subgoal:
     if counted:
         count, item = int(counted.group(1)), counted.group(2)
         if item not in COUNTABLE:
-            raise UnknownSubgoalError(f"cannot count {item!r} in {subgoal!r}; countable: {', '.join(COUNTABLE)}")
+            raise UnknownSubgoalError(
+                f"Crafter cannot count {item!r} in {subgoal!r}; countable: {', '.join(COUNTABLE)}"
+            )
         return make_subgoal(f"collect_{item}", count)
     skill = text.replace(" ", "_")
     if skill not in ACHIEVEMENTS:

@@ -1,0 +1,43 @@
+import csv
+import os
+
+import numpy as np
+
+from embodied.training import TrainConfig, train
+from policies.base import load_policy
+
+TINY = {"dim": 32, "layers": 1, "heads": 2, "image_channels": 8, "obs_horizon": 2}
+
+
+def _config(steps: int) -> TrainConfig:
+    return TrainConfig(steps=steps, batch_size=16, lr=1e-3, warmup_steps=5, checkpoint_every=20, log_every=10,
+                       device="cpu")
+
+
+def test_tiny_training_run_reduces_the_loss(crafter_dataset, tmp_path):
+    run = train([crafter_dataset], "transformer", TINY, _config(60), str(tmp_path / "run"))
+    losses = [row["loss"] for row in run.history]
+    assert losses[-1] < losses[0] * 0.8, losses
+    with open(tmp_path / "run" / "log.csv") as handle:
+        assert [int(row["step"]) for row in csv.DictReader(handle)] == [10, 20, 30, 40, 50, 60]
+
+
+def test_interrupted_run_resumes_from_its_last_checkpoint(crafter_dataset, tmp_path):
+    out = str(tmp_path / "run")
+    train([crafter_dataset], "transformer", TINY, _config(20), out)
+    assert os.path.exists(os.path.join(out, "checkpoints", "last.pt"))
+    resumed = train([crafter_dataset], "transformer", TINY, _config(40), out)
+    assert resumed.resumed_from == 20
+    with open(os.path.join(out, "log.csv")) as handle:
+        steps = [int(row["step"]) for row in csv.DictReader(handle)]
+    assert steps == [10, 20, 30, 40]
+
+
+def test_checkpoint_is_self_contained(crafter_dataset, tmp_path):
+    train([crafter_dataset], "transformer", TINY, _config(10), str(tmp_path / "run"))
+    policy = load_policy(tmp_path / "run" / "policy")
+    assert policy.features.env_name == "crafter" and policy.features.discrete
+    assert "inventory" in policy.stats
+    obs = {"rgb": np.zeros((64, 64, 3), np.uint8), "inventory": np.zeros(16, np.uint8)}
+    policy.reset(seed=0)
+    assert 0 <= policy.select_action(obs, goal_id=0) < 17

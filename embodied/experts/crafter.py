@@ -41,7 +41,7 @@ class CrafterExpert(Expert):
         if subgoal is None:
             return ACTIONS.index("noop")
         if self.noise > 0 and self.rng.random() < self.noise:
-            return ACTIONS.index(str(self.rng.choice(list(MOVES.values()))))
+            return ACTIONS.index(self._random_move())
         return ACTIONS.index(self._action_for(subgoal))
 
     # --- per skill ------------------------------------------------------------------------------
@@ -118,7 +118,9 @@ class CrafterExpert(Expert):
         return self._material(cell) in WALKABLE and self._object(cell) is None
 
     def _random_move(self) -> str:
-        return str(self.rng.choice(list(MOVES.values())))
+        """A random move that never steps into lava."""
+        safe = [move for delta, move in MOVES.items() if self._material(_add(self._pos(), delta)) != "lava"]
+        return str(self.rng.choice(safe or ["noop"]))
 
     # --- world queries ----------------------------------------------------------------------------
     def _pos(self) -> Cell:

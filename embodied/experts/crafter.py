@@ -42,6 +42,10 @@ class CrafterExpert(Expert):
             return ACTIONS.index("noop")
         if self.noise > 0 and self.rng.random() < self.noise:
             return ACTIONS.index(self._random_move())
+        if subgoal.skill not in CREATURE_TARGETS and not self.crafter.player.sleeping:
+            threat = self._adjacent(self._creature_is("Zombie"))
+            if threat is not None:  # a zombie next to the player: fight it off first, then carry on
+                return ACTIONS.index(threat)
         return ACTIONS.index(self._action_for(subgoal))
 
     # --- per skill ------------------------------------------------------------------------------
@@ -63,14 +67,20 @@ class CrafterExpert(Expert):
 
     def _interact_with(self, is_target: Callable[[Cell], bool]) -> str:
         """Face an adjacent target cell and hit it, or take the first step of a path to one."""
+        adjacent = self._adjacent(is_target)
+        if adjacent is not None:
+            return adjacent
+        return self._step_towards(lambda cell: any(is_target(_add(cell, d)) for d in MOVES))
+
+    def _adjacent(self, is_target: Callable[[Cell], bool]) -> str | None:
+        """"do" when facing a target, the turn towards an adjacent one, else None."""
         pos = self._pos()
         if is_target(_add(pos, self._facing())):
             return "do"
         for delta, move in MOVES.items():
-            cell = (pos[0] + delta[0], pos[1] + delta[1])
-            if is_target(cell):
+            if is_target(_add(pos, delta)):
                 return move  # turns towards a non-walkable target (or steps onto walkable grass)
-        return self._step_towards(lambda cell: any(is_target(_add(cell, d)) for d in MOVES))
+        return None
 
     def _place(self, item: str) -> str:
         valid = set(PLACE_ON[item])

@@ -57,6 +57,12 @@ def rate_summary(outcomes: list[bool]) -> dict[str, Any]:
             "successes": successes, "attempts": trials}
 
 
+def crafter_score(success_rates_percent: dict[str, float]) -> float:
+    """Crafter's score (Hafner, 2021): exp(mean(ln(1 + s_i))) - 1 over achievement success rates s_i in %."""
+    rates = np.asarray(list(success_rates_percent.values()), dtype=np.float64)
+    return float(np.exp(np.mean(np.log1p(rates))) - 1) if rates.size else 0.0
+
+
 def policy_dir(checkpoint: str) -> str:
     """A run directory (holding policy/) or a policy directory itself."""
     nested = os.path.join(checkpoint, "policy")
@@ -72,6 +78,7 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
     expert = load_symbol(spec.expert)(env, noise=0.0, seed=config.seed) if config.takeover else None
     per_subgoal: dict[str, list[bool]] = defaultdict(list)
     chain, steps, began = [], [], time.time()
+    unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
     for episode in tqdm(range(config.episodes), desc=f"eval {spec.name}", unit="ep"):
         seed = config.seed + episode
         instruction = config.instruction or load_symbol(spec.instructions)(np.random.default_rng(seed))
@@ -84,6 +91,8 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
                 per_subgoal[result.subgoal].append(result.success)
         chain.append(all(r.success for r in trajectory.results if r.actor == "policy") and trajectory.success)
         steps.append(len(trajectory.actions))
+        for name, count in getattr(env, "achievements", {}).items():
+            unlocked[name].append(count > 0)
         if trajectory.frames:
             from embodied.video import write_video
 
@@ -95,6 +104,10 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
         "chain_success": rate_summary(chain), "mean_steps": float(np.mean(steps)),
         "seconds": round(time.time() - began, 2),
     }
+    if unlocked and not config.takeover:  # with takeover the expert's achievements would count too
+        rates = {name: 100.0 * float(np.mean(flags)) for name, flags in sorted(unlocked.items())}
+        metrics["achievements_percent"] = rates
+        metrics["crafter_score"] = crafter_score(rates)
     out = config.out or os.path.join(config.checkpoint, "eval.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as handle:

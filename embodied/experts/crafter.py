@@ -35,6 +35,10 @@ class CrafterExpert(Expert):
     def __init__(self, env: Any, noise: float = 0.0, seed: int | None = None) -> None:
         super().__init__(env, noise, seed)
         self.crafter: CrafterEnv = env.unwrapped
+        self._refilling: str | None = None  # "drink" / "food" while topping a need back up
+
+    def reset(self) -> None:
+        self._refilling = None
 
     def act(self, observation: dict[str, np.ndarray]) -> int:
         subgoal = self.crafter.subgoal
@@ -42,11 +46,30 @@ class CrafterExpert(Expert):
             return ACTIONS.index("noop")
         if self.noise > 0 and self.rng.random() < self.noise:
             return ACTIONS.index(self._random_move())
-        if subgoal.skill not in CREATURE_TARGETS and not self.crafter.player.sleeping:
-            threat = self._adjacent(self._creature_is("Zombie"))
-            if threat is not None:  # a zombie next to the player: fight it off first, then carry on
-                return ACTIONS.index(threat)
-        return ACTIONS.index(self._action_for(subgoal))
+        reflex = self._survival_reflex(subgoal)
+        return ACTIONS.index(reflex or self._action_for(subgoal))
+
+    def _survival_reflex(self, subgoal: Subgoal) -> str | None:
+        """Fight an adjacent zombie; drink / eat when thirst or hunger runs low (long chains die otherwise)."""
+        if self.crafter.player.sleeping:
+            return None
+        if subgoal.skill not in CREATURE_TARGETS:
+            for creature in ("Zombie", "Skeleton"):
+                threat = self._adjacent(self._creature_is(creature))
+                if threat is not None:
+                    return threat
+        inventory = self.crafter.player.inventory
+        for need, low, full, skill in (("drink", 3, 8, "collect_drink"), ("food", 3, 8, "eat_cow")):
+            if subgoal.skill == skill:
+                continue
+            if inventory[need] <= low:
+                self._refilling = need
+            if self._refilling == need:
+                if inventory[need] >= full:
+                    self._refilling = None
+                    continue
+                return self._action_for(Subgoal(skill))
+        return None
 
     # --- per skill ------------------------------------------------------------------------------
     def _action_for(self, subgoal: Subgoal) -> str:
@@ -70,7 +93,7 @@ class CrafterExpert(Expert):
         adjacent = self._adjacent(is_target)
         if adjacent is not None:
             return adjacent
-        return self._step_towards(lambda cell: any(is_target(_add(cell, d)) for d in MOVES))
+        return self._step_towards(lambda cell: any(is_target(_add(cell, d)) for d in MOVES)) or self._random_move()
 
     def _adjacent(self, is_target: Callable[[Cell], bool]) -> str | None:
         """"do" when facing a target, the turn towards an adjacent one, else None."""
@@ -83,6 +106,11 @@ class CrafterExpert(Expert):
         return None
 
     def _place(self, item: str) -> str:
+        if item == "furnace" and not self._station_near(self._pos(), "table"):
+            # iron tools need table and furnace within reach of one cell: put the furnace by a table
+            move = self._step_towards(lambda cell: self._station_near(cell, "table"), limit=400)
+            if move is not None:
+                return move
         valid = set(PLACE_ON[item])
         facing_cell = _add(self._pos(), self._facing())
         if self._material(facing_cell) in valid and self._object(facing_cell) is None:
@@ -102,14 +130,16 @@ class CrafterExpert(Expert):
         nearby, _ = self.crafter.game_world.nearby(self._pos(), 1)
         if all(station in nearby for station in stations):
             return f"make_{item}"
-        return self._step_towards(lambda cell: all(self._station_near(cell, s) for s in stations))
+        near_all = self._step_towards(lambda cell: all(self._station_near(cell, s) for s in stations))
+        return near_all or self._random_move()
 
     # --- path-finding ---------------------------------------------------------------------------
-    def _step_towards(self, is_goal: Callable[[Cell], bool], limit: int = 4096) -> str:
-        """First move of a shortest walkable path from the player to a cell satisfying `is_goal`."""
+    def _step_towards(self, is_goal: Callable[[Cell], bool], limit: int = 4096) -> str | None:
+        """First move of a shortest walkable path to a cell satisfying `is_goal` (searching at most
+        `limit` cells); a random safe move when none is found, None when the player stands on one."""
         start = self._pos()
         if is_goal(start):
-            return self._random_move()
+            return None
         first_move: dict[Cell, str] = {start: ""}
         queue = deque([start])
         while queue and len(first_move) < limit:

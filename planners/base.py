@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from embodied.types import Feedback, Plan, Skill
+from embodied.types import Feedback, Plan, Skill, Subgoal
 
 
 class Planner(ABC):
@@ -16,6 +16,7 @@ class Planner(ABC):
     """
 
     name: str = "planner"
+    wants_image: bool = False  # multimodal backends get the camera image as observation["rgb"]
 
     @abstractmethod
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...]) -> Plan:
@@ -29,3 +30,7 @@ class Planner(ABC):
                 f"re-planned from the current state. {new_plan.explanation}"
             ).strip()
         return new_plan
+
+    def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
+        """Raise InvalidPlanError if `subgoals` cannot run in this order from `observation` (or miss a target
+        named by `instruction`). Worlds whose planner knows their rules override this; default: no check."""

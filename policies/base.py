@@ -22,7 +22,8 @@ from torch import nn
 from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
 from embodied.registry import POLICIES, load_symbol
-from embodied.types import OBS_RGB
+from embodied.types import OBS_RGB, UnknownSubgoalError
+from policies.encoders.goal import TextGoalEncoder
 
 
 @dataclass
@@ -102,6 +103,9 @@ class Policy(nn.Module, ABC):
             else:
                 obs[key] = self.stats[key].normalize(tensor) if key in self.stats else tensor.float()
         prepared: dict[str, Any] = {"obs": obs, "goal_ids": torch.as_tensor(batch["goal_ids"], device=device)}
+        if "goal_rgb" in batch:  # (B, H, W, 3) uint8 -> (B, 3, H, W) in [0, 1]
+            prepared["goal_rgb"] = torch.as_tensor(np.asarray(batch["goal_rgb"]), device=device).permute(0, 3, 1, 2)
+            prepared["goal_rgb"] = prepared["goal_rgb"].float() / 255.0
         if "actions" in batch:
             actions = torch.as_tensor(np.asarray(batch["actions"]), device=device)
             if not self.features.discrete:
@@ -109,6 +113,20 @@ class Policy(nn.Module, ABC):
             prepared["actions"] = actions
             prepared["action_mask"] = torch.as_tensor(batch["action_mask"], device=device)
         return prepared
+
+    def goal_id(self, text: str) -> int:
+        """The id `select_action` conditions on for a canonical subgoal text.
+
+        Its index in `goal_texts`; a text outside them gets a new id from an open-vocabulary (text)
+        goal encoder, and is an UnknownSubgoalError for any other.
+        """
+        known = self.features.goal_texts
+        if text in known:
+            return known.index(text)
+        for module in self.modules():
+            if isinstance(module, TextGoalEncoder):
+                return module.add_text(text)
+        raise UnknownSubgoalError(f"the policy was not trained on subgoal {text!r}; it knows {list(known)}")
 
     def reset(self, seed: int | None = None) -> None:
         """Forget the observation history and queued actions (new episode or new subgoal)."""

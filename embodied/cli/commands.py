@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import time
 from typing import Any
 
@@ -132,4 +134,44 @@ def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
         return load_symbol(spec.planner)()
     if name not in PLANNERS:
         raise ConfigError(f"planner={name}: unknown planner; expected one of {sorted(PLANNERS)}")
-    return load_symbol(PLANNERS[name])(**{k: v for k, v in planner_cfg.items() if k != "name"})
+    factory = load_symbol(PLANNERS[name])
+    kwargs = {k: v for k, v in planner_cfg.items() if k != "name"}
+    try:
+        return factory(**kwargs)
+    except TypeError as error:
+        if "unexpected keyword" not in str(error):
+            raise
+        raise ConfigError(f"planner={name}: {error} (keys of experiments/conf/planner/{name}.yaml)") from None
+
+
+def cmd_eval_planner(overrides: list[str]) -> None:
+    """`backend=NAME` is an alias of `planner=NAME` (and `backend.KEY=...` of `planner.KEY=...`)."""
+    from embodied.registry import world
+    from planners.evaluation import evaluate_planner
+    from planners.instructions import generate
+
+    overrides = [re.sub(r"^([+~]*)backend(?=[=.])", r"\1planner", o) for o in overrides]
+    logging.getLogger("planners").setLevel(logging.ERROR)  # fallbacks are counted in the table, not logged
+    cfg = compose("eval_planner", overrides)
+    spec = world(cfg.env)
+    planner_cfg = plain(cfg.planner)
+    planner = make_planner(spec, planner_cfg)
+    cases = generate(cfg.n, cfg.seed, spec.name)
+    name = planner_cfg.get("name", "symbolic")
+    every = max(1, cfg.n // 10)
+    summary, rows = evaluate_planner(planner, cases, spec.name, name, progress=lambda i, r: (i + 1) % every or
+                                     console.print(f"  {i + 1}/{cfg.n} planned ({r.latency_ms:.0f} ms last)"))
+    table = Table(title=f"planner {name} vs the symbolic oracle ({spec.name}, {summary['instructions']} "
+                        f"instructions, seed {cfg.seed})")
+    for column in ("metric", "value"):
+        table.add_column(column)
+    for key, value in summary.items():
+        if isinstance(value, float):
+            table.add_row(key, f"{value:.2f}" if key.endswith("_ms") else f"{value:.1%}")
+    console.print(table)
+    if cfg.out:
+        os.makedirs(os.path.dirname(os.path.abspath(cfg.out)), exist_ok=True)
+        with open(cfg.out, "w") as file:
+            json.dump({"summary": summary, "cases": rows}, file, indent=1)
+        console.print(f"wrote {cfg.out}")
+    print(json.dumps(summary))

@@ -1,4 +1,4 @@
-"""`embodied` command line: collect, data info, train, eval, run (hydra overrides as key=value)."""
+"""`embodied` command line: collect, data info, train, eval, run, eval-planner (hydra overrides as key=value)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ COMMANDS = {
     "train": ("train", "train a goal-conditioned policy on HDF5 demonstrations"),
     "eval": ("eval", "evaluate a trained policy: success per subgoal with 95%% CIs, printed as JSON"),
     "run": ("run", "plan an instruction and execute it with a trained policy; writes a video"),
+    "eval-planner": ("eval_planner", "score a planner backend against the symbolic oracle on generated instructions"),
 }
 EXAMPLES = """examples:
   embodied collect env=crafter episodes=2 out=data/demo.hdf5
@@ -19,6 +20,7 @@ EXAMPLES = """examples:
   embodied train dataset=data/demo.hdf5 policy=transformer train.steps=50 out=data/runs/t
   embodied eval checkpoint=data/runs/t episodes=2
   embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
+  embodied eval-planner backend=llm n=200
 """
 
 
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "run":
             commands.cmd_run(args.instruction, args.overrides)
         else:
-            getattr(commands, f"cmd_{args.command}")(args.overrides)
+            getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args.overrides)
     except (ConfigError, DatasetError, MissingDependencyError, InvalidPlanError, UnknownSubgoalError,
             FileNotFoundError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error

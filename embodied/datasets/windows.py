@@ -27,11 +27,13 @@ class WindowSpec:
     obs: t - obs_horizon + 1 ... t;  actions: t + action_start ... t + action_start + action_horizon - 1.
     A causal transformer uses action_start = -(obs_horizon - 1), action_horizon = obs_horizon (one
     action per observation); a diffusion policy predicts a chunk starting at its first observation.
+    goal_image: batches also carry `goal_rgb`, the last frame of the window's subgoal segment.
     """
 
     obs_horizon: int = 1
     action_start: int = 0
     action_horizon: int = 1
+    goal_image: bool = False
 
 
 class WindowDataset:
@@ -39,7 +41,8 @@ class WindowDataset:
 
     Batch layout: obs[key] (B, T_o, ...), actions (B, T_a[, A]), action_mask (B, T_a) bool (False
     where the chunk runs past the episode), goal_ids (B, T_o) int64 (the subgoal at each observed
-    step), and `goal_texts` (the vocabulary the ids index).
+    step), and `goal_texts` (the vocabulary the ids index); with `spec.goal_image`, goal_rgb (B, H, W, 3)
+    uint8, the last frame of each window's subgoal segment.
     """
 
     def __init__(self, paths: str | os.PathLike | Sequence[str | os.PathLike], spec: WindowSpec,
@@ -79,6 +82,8 @@ class WindowDataset:
         self.segment_end = np.concatenate(ends)
         self.num_episodes = len(actions)
         self.discrete = np.issubdtype(self.actions.dtype, np.integer)
+        if spec.goal_image and OBS_RGB not in self.obs:
+            raise DatasetError(f"{paths[0]}: goal images need obs/{OBS_RGB}; the dataset has {sorted(self.obs)}")
 
     def _check_compatible(self, path: str, args: dict, texts: tuple[str, ...]) -> None:
         if self.env_args is None:
@@ -103,12 +108,15 @@ class WindowDataset:
         raw_action_index = t + spec.action_start + np.arange(spec.action_horizon)[None]
         action_mask = (raw_action_index >= start) & (raw_action_index < end)
         action_index = np.clip(raw_action_index, start, end - 1)
-        return {
+        batch = {
             "obs": {key: values[obs_index] for key, values in self.obs.items()},
             "actions": self.actions[action_index],
             "action_mask": action_mask,
             "goal_ids": self.goal_ids[obs_index],
         }
+        if spec.goal_image:
+            batch["goal_rgb"] = self.obs[OBS_RGB][self.segment_end[indices] - 1]
+        return batch
 
     def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[dict[str, np.ndarray]]:
         """Endless random batches."""

@@ -2,6 +2,8 @@
 # Crafter at a larger scale (run on a GPU machine; works on CPU, slowly):
 # record expert demos in parallel, train a policy, evaluate it on held-out seeds with and without takeover.
 #   POLICY=transformer EPISODES=400 STEPS=8000 EVAL_EPISODES=100 OUT=data/scale bash experiments/recipes/crafter_scale.sh
+# Diffusion policy (EMA of the weights, train.ema_decay=0.999, via experiments/conf/train/diffusion.yaml):
+#   POLICY=diffusion EXTRA="train=diffusion policy.sampler=edm policy.inference_steps=3" bash experiments/recipes/crafter_scale.sh
 set -euo pipefail
 POLICY="${POLICY:-transformer}"
 EPISODES="${EPISODES:-400}"

@@ -49,6 +49,11 @@ class CrafterPlanner(Planner):
             state.achieve(target, steps)
         return Plan(instruction, merge_collection(steps), planner=self.name)
 
+    def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
+        simulate(subgoals, observation)
+        if instruction:
+            check_targets(subgoals, instruction)
+
 
 def parse_instruction(instruction: str) -> list[Subgoal]:
     """Target subgoals named by an instruction ("make a stone pickaxe, then place a furnace")."""
@@ -79,7 +84,8 @@ class _State:
     @classmethod
     def from_observation(cls, observation: dict[str, Any]) -> _State:
         inventory = observation.get("inventory") or {}
-        near = set(observation.get("nearby", ())) & STATIONS
+        seen = set(observation.get("nearby", ())) | set(observation.get("creatures", ()))  # plants are objects
+        near = seen & (STATIONS | {"plant"})
         return cls(inventory, near)
 
     def achieve(self, target: Subgoal, steps: list[Subgoal], depth: int = 0) -> None:
@@ -108,6 +114,34 @@ class _State:
             pass  # no inventory requirements in Crafter's rules
         steps.append(target)
 
+    def apply(self, subgoal: Subgoal) -> str:
+        """Carry out one subgoal without planning for it; what it lacked ('' if it could run)."""
+        kind, _, name = subgoal.skill.partition("_")
+        if kind == "collect" and name in SOURCES:
+            needs, stations = SOURCES[name][1], []
+        elif kind == "place":
+            needs, stations = RULES.place[name]["uses"], []
+        elif kind == "make":
+            needs, stations = RULES.make[name]["uses"], RULES.make[name]["nearby"]
+        elif subgoal.skill == "eat_plant":
+            needs, stations = {}, ["plant"]
+        else:
+            return ""
+        lacking = [f"{n} {item.replace('_', ' ')} (has {self.inventory[item]})" for item, n in needs.items()
+                   if self.inventory[item] < n]
+        lacking += [f"a {station} nearby" for station in stations if station not in self.stations]
+        if lacking:
+            return " and ".join(lacking)
+        if kind == "collect":
+            self.inventory[name] = min(MAX_ITEM[name], self.inventory[name] + int(subgoal.arg("count", 1)))
+        elif kind == "place":
+            self._consume(needs)
+            self.stations.add(name)
+        elif kind == "make":
+            self._consume(needs)
+            self.inventory[name] += RULES.make[name]["gives"]
+        return ""
+
     def _ensure_all(self, needs: dict[str, int], steps: list[Subgoal], depth: int) -> None:
         """Satisfy every need; repeat because satisfying one may consume another (shared wood)."""
         for _ in range(8):
@@ -133,6 +167,30 @@ class _State:
     def _consume(self, uses: dict[str, int]) -> None:
         for item, amount in uses.items():
             self.inventory[item] -= amount
+
+
+def simulate(subgoals: list[Subgoal], observation: dict[str, Any]) -> None:
+    """Run a plan against Crafter's recipes from the observed inventory; the first impossible step raises.
+
+    Unlike `plan`, nothing is added: "make stone pickaxe" with no stone or no table is an error.
+    """
+    state = _State.from_observation(observation)
+    for number, subgoal in enumerate(subgoals, 1):
+        missing = state.apply(subgoal)
+        if missing:
+            raise InvalidPlanError(f"step {number} {subgoal.text!r} is impossible there: it needs {missing}")
+
+
+def check_targets(subgoals: list[Subgoal], instruction: str) -> None:
+    """Every target the instruction names is in the plan (collection: at least the asked count)."""
+    try:
+        targets = parse_instruction(instruction)
+    except InvalidPlanError:
+        return  # an instruction the rules cannot read: nothing to hold the plan to
+    for target in targets:
+        done = sum(int(s.arg("count", 1)) for s in subgoals if s.skill == target.skill)
+        if done < int(target.arg("count", 1)):
+            raise InvalidPlanError(f"the plan never does {target.text!r}, which the instruction asks for")
 
 
 def merge_collection(steps: list[Subgoal]) -> list[Subgoal]:

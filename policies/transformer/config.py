@@ -10,6 +10,7 @@ class TransformerConfig:
     """Sizes and decoding of `TransformerPolicy` (shapes come from the dataset, not from here)."""
 
     obs_horizon: int = 4  # observation history the transformer attends over
+    goal_encoder: str = "skill_id"  # skill_id | text (frozen MiniLM embedding of the subgoal text) | image (goal image)
     dim: int = 128
     layers: int = 2
     heads: int = 4

@@ -9,26 +9,28 @@ import torch.nn.functional as F
 from torch import nn
 
 from policies.base import Features
-from policies.encoders.goal import SkillIdGoalEncoder
+from policies.encoders.goal import make_goal_encoder
 from policies.encoders.observation import ObservationEncoder
 from policies.transformer.config import TransformerConfig
 
 
 class CausalTransformer(nn.Module):
-    """(B, T) observation dicts and goal ids -> (B, T, dim) features, each step seeing only its past."""
+    """(B, T) observation dicts and goal ids (+ goal image (B, 3, H, W)) -> (B, T, dim), each step seeing its past."""
 
     def __init__(self, config: TransformerConfig, features: Features) -> None:
         super().__init__()
         self.observations = ObservationEncoder(features.obs_shapes, config.dim, config.image_channels)
-        self.goals = SkillIdGoalEncoder(len(features.goal_texts), config.dim)
+        self.goals = make_goal_encoder(config.goal_encoder, features.obs_shapes, features.goal_texts, config.dim,
+                                       config.image_channels)
         self.positions = nn.Parameter(torch.zeros(1, config.obs_horizon, config.dim))
         layer = nn.TransformerEncoderLayer(config.dim, config.heads, 4 * config.dim, config.dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.blocks = nn.TransformerEncoder(layer, config.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(config.dim)
 
-    def forward(self, obs: dict[str, torch.Tensor], goal_ids: torch.Tensor) -> torch.Tensor:
-        tokens = self.observations(obs) + self.goals(goal_ids)
+    def forward(self, obs: dict[str, torch.Tensor], goal_ids: torch.Tensor,
+                goal_rgb: torch.Tensor | None = None) -> torch.Tensor:
+        tokens = self.observations(obs) + self.goals(goal_ids, goal_rgb)
         steps = tokens.shape[1]
         tokens = tokens + self.positions[:, :steps]
         mask = nn.Transformer.generate_square_subsequent_mask(steps, device=tokens.device)

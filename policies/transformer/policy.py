@@ -34,17 +34,18 @@ class TransformerPolicy(Policy):
     @classmethod
     def window_for(cls, config: TransformerConfig) -> WindowSpec:
         horizon = config.obs_horizon
-        return WindowSpec(obs_horizon=horizon, action_start=1 - horizon, action_horizon=horizon)
+        return WindowSpec(obs_horizon=horizon, action_start=1 - horizon, action_horizon=horizon,
+                          goal_image=config.goal_encoder == "image")
 
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        features = self.backbone(batch["obs"], batch["goal_ids"])
+        features = self.backbone(batch["obs"], batch["goal_ids"], batch.get("goal_rgb"))
         per_step = self.head.loss(features, batch["actions"])
         mask = batch["action_mask"].float()
         loss = (per_step * mask).sum() / mask.sum().clamp(min=1)
         return loss, {"loss": float(loss.detach())}
 
     def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
-        features = self.backbone(batch["obs"], batch["goal_ids"])[:, -1:]
+        features = self.backbone(batch["obs"], batch["goal_ids"], batch.get("goal_rgb"))[:, -1:]
         actions = self.head.sample(features, self.config, self._generator)
         if not self.features.discrete:
             actions = self.stats["actions"].unnormalize(actions)

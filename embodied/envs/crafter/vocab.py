@@ -27,6 +27,10 @@ SKILLS: tuple[Skill, ...] = tuple(
     for name in ACHIEVEMENTS
 )
 GOAL_TEXTS: tuple[str, ...] = tuple(name.replace("_", " ") for name in ACHIEVEMENTS)
+# Every subgoal text a planner may write: the goal texts plus counted collection ("collect 2..9 wood").
+PLAN_TEXTS: tuple[str, ...] = GOAL_TEXTS + tuple(
+    f"collect {count} {item}" for item in COUNTABLE for count in range(2, 10)
+)
 
 
 def make_subgoal(skill: str, count: int = 1) -> Subgoal:

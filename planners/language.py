@@ -1,0 +1,160 @@
+"""A planner around any chat model: prompt, validate, repair once, fall back to the symbolic planner.
+
+The chat model is a small protocol (`ChatModel.complete`), so the bundled local model (planners/llm) and an
+OpenAI-compatible endpoint (planners/openai_compat.py) share everything else here. A reply that cannot be
+read or executed is sent back once with the validator's reason; a second failure (or a model that is down)
+falls back to the world's symbolic planner, with the reason logged and kept in `Plan.explanation`. Model
+output never raises out of `plan` / `replan`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from embodied.registry import load_symbol
+from embodied.registry import world as world_spec
+from embodied.types import Feedback, InvalidPlanError, Plan, Skill
+from planners import prompts
+from planners.base import Planner
+from planners.validation import Vocabulary, parse_reply, validate, vocabulary
+
+log = logging.getLogger(__name__)
+
+
+class ModelError(RuntimeError):
+    """The chat model could not answer (server down, bad HTTP status, malformed response)."""
+
+
+class ChatModel(Protocol):
+    """A chat model: messages in, reply text out; `choices` (subgoal texts) asks for a constrained JSON list."""
+
+    name: str
+    accepts_images: bool
+
+    def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str: ...
+
+
+@dataclass
+class LanguagePlannerConfig:
+    """Knobs shared by the language planners."""
+
+    world: str = "crafter"  # used when the observation does not name its world
+    max_subgoals: int = 12
+    max_tokens: int = 160  # reply budget of an unconstrained plan
+    explain_tokens: int = 40  # budget of the one-sentence failure explanation when re-planning
+    constrain: bool = True  # restrict replies to the vocabulary (JSON list of allowed subgoal texts)
+    examples: int = 4  # worked examples shown, those most like the instruction (0 = all of the world's)
+    rules: bool = False  # also list the world's rules (recipes) in the prompt; helps larger models
+    repair: bool = True  # re-prompt once with the validator's error
+    fallback: bool = True  # then use the world's symbolic planner
+
+
+class LanguagePlanner(Planner):
+    """Plans with a chat model; replies are parsed and validated against the world, repaired or replaced."""
+
+    def __init__(self, model: ChatModel, config: LanguagePlannerConfig, name: str) -> None:
+        self.model, self.config, self.name = model, config, name
+        self.wants_image = model.accepts_images
+        self._oracles: dict[str, Planner] = {}
+
+    def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
+        return self._plan(instruction, observation, skills, note="")
+
+    def replan(self, plan: Plan, feedback: Feedback, skills: tuple[Skill, ...] = ()) -> Plan:
+        """Describe the state, ask the model why the subgoal failed, then plan again from here."""
+        if feedback.failed_subgoal is None:
+            return self.plan(plan.instruction, feedback.observation, skills)
+        failed = feedback.failed_subgoal.text
+        vocab = self._vocab(feedback.observation)
+        messages = prompts.explain_messages(vocab, plan.instruction, feedback.observation,
+                                            [s.text for s in feedback.completed], failed, feedback.reason)
+        try:
+            why = " ".join(self.model.complete(messages, max_tokens=self.config.explain_tokens,
+                                               stop=("\n",)).split()) or "no explanation"
+        except ModelError as error:
+            why = f"no explanation ({error})"
+        note = f"Earlier, {failed!r} failed: {why} Plan again from this state."
+        new_plan = self._plan(plan.instruction, feedback.observation, skills, note)
+        new_plan.explanation = (f"subgoal {failed!r} failed ({feedback.reason or 'no reason given'}); "
+                                f"model: {why} {new_plan.explanation}").strip()
+        return new_plan
+
+    # --- one plan: ask, validate, repair, fall back -------------------------------------------------
+    def _plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...], note: str) -> Plan:
+        vocab = self._vocab(observation)
+        skills = skills or vocab.skills
+        messages = prompts.plan_messages(vocab, instruction, observation, note, self.model.accepts_images,
+                                         self.config.examples, self.config.rules)
+        reply, subgoals, error = self._attempt(messages, vocab, instruction, observation, skills)
+        if subgoals is not None:
+            return Plan(instruction, subgoals, self.name)
+        first_error, replies = error, [reply]
+        if self.config.repair and reply is not None:
+            messages = prompts.repair_messages(messages, reply, error)
+            reply, subgoals, error = self._attempt(messages, vocab, instruction, observation, skills)
+            if subgoals is not None:
+                return Plan(instruction, subgoals, f"{self.name} (repaired)", f"first reply invalid: {first_error}")
+            replies.append(reply)
+        reason = f"{first_error}" + (f"; after repair: {error}" if error != first_error else "")
+        return self._fall_back(instruction, observation, skills, vocab, reason, replies)
+
+    def _attempt(self, messages: list[dict[str, Any]], vocab: Vocabulary, instruction: str,
+                 observation: dict[str, Any], skills: tuple[Skill, ...]):
+        """(reply, subgoals, None) for a valid reply; (reply or None, None, reason) otherwise."""
+        choices = vocab.texts if self.config.constrain else None
+        try:
+            reply = self.model.complete(messages, choices, self.config.max_subgoals, self.config.max_tokens)
+        except ModelError as error:
+            return None, None, f"model error: {error}"
+        try:
+            subgoals = parse_reply(reply, vocab)
+            validate(subgoals, observation, skills, self._oracle(vocab.world).check, instruction,
+                     self.config.max_subgoals)
+        except InvalidPlanError as error:
+            return reply, None, str(error)
+        return reply, subgoals, None
+
+    def _fall_back(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...],
+                   vocab: Vocabulary, reason: str, replies: list[str | None]) -> Plan:
+        """The symbolic planner on the instruction; if it cannot read it, on the model's own subgoals as
+        targets (it fills in what they need and fixes the order: "symbolic completion")."""
+        if not self.config.fallback:
+            raise InvalidPlanError(f"{self.name} planner: no valid plan for {instruction!r}: {reason}")
+        log.warning("%s planner: falling back to the symbolic planner: %s", self.name, reason)
+        oracle = self._oracle(vocab.world)
+        try:
+            plan = oracle.plan(instruction, observation, skills)
+            plan.planner = f"symbolic (fallback from {self.name})"
+        except InvalidPlanError as error:
+            plan = self._complete(instruction, observation, skills, vocab, replies)
+            if plan is None:
+                raise InvalidPlanError(f"{self.name} planner: the model's plan was invalid ({reason}) and the "
+                                       f"symbolic planner could not plan either: {error}") from None
+        plan.explanation = f"fell back to the symbolic planner: {reason}"
+        return plan
+
+    def _complete(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...],
+                  vocab: Vocabulary, replies: list[str | None]) -> Plan | None:
+        """The symbolic plan for the distinct subgoals of the model's last readable reply, if it validates."""
+        oracle = self._oracle(vocab.world)
+        for reply in reversed(replies):
+            try:
+                targets = list(dict.fromkeys(s.text for s in parse_reply(reply or "", vocab)))
+                plan = oracle.plan(", then ".join(targets), observation, skills)
+                validate(plan.subgoals, observation, skills, oracle.check, max_subgoals=self.config.max_subgoals)
+            except InvalidPlanError:
+                continue
+            return Plan(instruction, plan.subgoals, f"symbolic completion of {self.name}")
+        return None
+
+    def _vocab(self, observation: dict[str, Any]) -> Vocabulary:
+        return vocabulary(str(observation.get("world") or self.config.world))
+
+    def _oracle(self, world: str) -> Planner:
+        if world not in self._oracles:
+            self._oracles[world] = load_symbol(world_spec(world).planner)()
+        return self._oracles[world]

@@ -1,0 +1,25 @@
+"""Backend `llm`: the bundled SmolLM2-135M-Instruct, few-shot prompted, constrained to the vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from planners.language import LanguagePlanner, LanguagePlannerConfig
+
+
+@dataclass
+class LLMConfig(LanguagePlannerConfig):
+    """The local model: `model` is a .gguf file or a model directory ("" = the bundled SmolLM2 GGUF)."""
+
+    model: str = ""
+    threads: int = 1  # torch CPU threads; 0 leaves torch's default
+
+
+def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory registered like a class)
+    """Build the `llm` planner from config keys (experiments/conf/planner/llm.yaml)."""
+    from planners.llm.model import LocalChatModel
+
+    config = LLMConfig(**kwargs)
+    shared = LanguagePlannerConfig(**{f.name: getattr(config, f.name) for f in fields(LanguagePlannerConfig)})
+    return LanguagePlanner(LocalChatModel(config.model, config.threads), shared, name="llm")

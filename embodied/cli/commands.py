@@ -73,6 +73,12 @@ def cmd_train(overrides: list[str]) -> None:
             raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
     policy = plain(cfg.policy)
     name = policy.pop("name")
+    from policies.base import policy_class
+
+    try:  # a bad policy key or value is the user's mistake: one line, not a traceback
+        policy_class(name).config_class(**policy)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"policy={name}: {error}") from None
     config = typed(TrainConfig, cfg.train, "train")
     run = train(datasets, name, policy, config, cfg.out)
     resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""

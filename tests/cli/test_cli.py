@@ -31,3 +31,8 @@ def test_missing_required_key_and_unknown_override(tmp_path):
 def test_train_on_a_missing_dataset(tmp_path):
     result = embodied("train", "dataset=nope.hdf5", cwd=tmp_path)
     assert result.returncode == 2 and "nope.hdf5: no such file" in result.stderr
+
+
+def test_bad_policy_value_is_one_line(crafter_dataset, tmp_path):
+    result = embodied("train", f"dataset={crafter_dataset}", "policy=diffusion", "policy.sampler=euler", cwd=tmp_path)
+    assert result.returncode == 2 and "policy.sampler='euler'" in result.stderr and "Traceback" not in result.stderr

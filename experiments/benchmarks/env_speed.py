@@ -110,6 +110,48 @@ for _world in ("fetch_reach", "fetch_push", "fetch_pick_and_place", "fetch_slide
     register_pair(_world, _fetch_raw(_world), _fetch_wrapped(_world))
 
 
+def _tabletop_raw() -> Stepper:
+    """The bare tabletop MJCF: the action moves the position targets as TabletopEnv does, then mj_step with
+    the env's substeps; no checks, observation or detector."""
+    import mujoco
+
+    from embodied.envs.mujoco import tabletop
+
+    env = tabletop.TabletopEnv()  # only for its seeded reset; stepping uses model and data directly
+    model, data = env.model, env.data
+    low, high = model.actuator_ctrlrange[:3].T
+    target = np.zeros(3)
+
+    def step(action: np.ndarray) -> None:
+        nonlocal target
+        target = np.clip(target + action[:3] * tabletop.MOVE_PER_STEP, low, high)
+        data.ctrl[:3] = target
+        data.ctrl[3:] = tabletop.FINGER_TRAVEL if action[3] < 0 else 0.0
+        mujoco.mj_step(model, data, tabletop.N_SUBSTEPS)
+
+    def reset(seed: int) -> None:
+        nonlocal target
+        env.reset(seed=seed)
+        target = data.ctrl[:3].copy()
+
+    return Stepper(step, reset, 4, env.close)
+
+
+def _tabletop_wrapped() -> Stepper:
+    from embodied.envs.mujoco.tabletop import TabletopEnv
+
+    env = TabletopEnv()
+
+    def reset(seed: int) -> None:
+        env.reset(seed=seed)
+        env.set_subgoal("place the red block on the blue block")  # the detector runs every step
+
+    return Stepper(env.step, reset, 4, env.close)
+
+
+register_pair("tabletop", _tabletop_raw, _tabletop_wrapped)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -72,3 +72,10 @@ def test_sampled_instructions_are_plannable(env):
         plan = KitchenPlanner().plan(instruction, {"done": []}, env.skills)
         assert 1 <= len(plan.subgoals) <= 3, instruction
         assert all(subgoal.text in env.goal_texts for subgoal in plan.subgoals)
+
+
+def test_expert_chains_all_seven_tasks_in_one_episode(env):
+    expert = KitchenExpert(env, noise=0.1, seed=0)
+    trajectory = Agent(env, KitchenPlanner(), expert, AgentConfig(max_replans=0)).run("do everything", 0)
+    assert [r.subgoal for r in trajectory.results] == list(env.goal_texts)
+    assert trajectory.success, [r.to_json() for r in trajectory.results]

@@ -1,68 +1,171 @@
+import json
+
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
 from embodied.agent import Agent, AgentConfig
-from embodied.envs.mujoco.tabletop import TabletopEnv
+from embodied.envs.mujoco import tabletop_vocab
+from embodied.envs.mujoco.tabletop import TabletopEnv, sample_instruction
 from embodied.experts.tabletop import TabletopExpert
+from embodied.registry import load_symbol, world
 from embodied.types import InvalidPlanError, Subgoal, UnknownSubgoalError
 from planners.symbolic.tabletop import TabletopPlanner
 
 
-def texts(plan):
-    return [s.text for s in plan.subgoals]
+@pytest.fixture(scope="module")
+def env():
+    env = TabletopEnv()
+    yield env
+    env.close()
+
+
+def run_subgoals(env, seed, texts, noise=0.1):
+    """The collector's loop over `texts` with the expert; returns the steps each subgoal took."""
+    expert = TabletopExpert(env, noise=noise, seed=seed)
+    obs, _ = env.reset(seed=seed)
+    expert.reset()
+    steps = []
+    for text in texts:
+        env.set_subgoal(text)
+        expert.start(env.subgoal)
+        for t in range(1, env.max_subgoal_steps + 1):
+            obs, reward, terminated, truncated, info = env.step(expert.act(obs))
+            if info["is_success"]:
+                assert reward == 1.0
+                steps.append(t)
+                break
+        else:
+            pytest.fail(f"seed {seed}: expert failed {text!r} after {texts[:len(steps)]}: {env.describe()}")
+    return steps
 
 
 def test_passes_gymnasium_env_checker():
-    check_env(TabletopEnv(), skip_render_check=True)
-    check_env(TabletopEnv(render=True, image_size=64), skip_render_check=True)
-
-
-def test_seeded_starts_differ_and_repeat():
     env = TabletopEnv()
+    check_env(env, skip_render_check=True)
+    obs, info = env.reset(seed=0)
+    assert obs["state"].shape == (25,) and obs["proprio"].shape == (8,) and obs["state"].dtype == np.float32
+    assert info["is_success"] is False and "rgb" not in obs
+    env.close()
+
+
+def test_rendered_observation_passes_the_checker():
+    env = TabletopEnv(render=True, image_size=48)
+    check_env(env)
+    obs, _ = env.reset(seed=0)
+    assert obs["rgb"].shape == (48, 48, 3) and obs["rgb"].dtype == np.uint8 and obs["rgb"].std() > 10
+    assert env.render().shape == (48, 48, 3)
+    env.close()
+
+
+def test_seeded_starts_repeat_and_differ(env):
     first, _ = env.reset(seed=1)
     again, _ = env.reset(seed=1)
     other, _ = env.reset(seed=2)
-    assert np.allclose(first["state"], again["state"]) and not np.allclose(first["state"], other["state"])
+    assert np.array_equal(first["state"], again["state"])
+    assert np.array_equal(first["proprio"], again["proprio"])
+    assert not np.allclose(first["state"][:21], other["state"][:21])
+    for seed in range(20):  # blocks start apart, on the table, outside the regions
+        env.reset(seed=seed)
+        xy = np.array([env.block_position(c)[:2] for c in tabletop_vocab.COLORS])
+        gaps = [np.linalg.norm(xy[i] - xy[j]) for i in range(3) for j in range(i + 1, 3)]
+        assert min(gaps) > 0.085
+        assert all(env.on_table(c) and env.region_of(c) is None for c in tabletop_vocab.COLORS)
 
 
-def test_detectors_do_not_fire_at_reset():
-    env = TabletopEnv()
+def test_detectors_do_not_fire_at_reset(env):
+    for seed in range(3):
+        env.reset(seed=seed)
+        for text in env.goal_texts:
+            env.set_subgoal(text)
+            assert env.subgoal_success() == (text == "open the gripper"), (seed, text)  # it starts open
+    env.set_subgoal(None)
+    assert env.step(np.zeros(4))[4]["is_success"] is False
+
+
+def test_nan_and_wrong_shape_actions_are_clear_errors(env):
     env.reset(seed=0)
-    for text in ("pick up the red block", "place the red block on the blue block", "push the green block to the left"):
-        env.set_subgoal(text)
-        assert not env.subgoal_success(), text
+    for action in ([0, np.nan, 0, 0], [np.inf, 0, 0, 0], [0, 0, 0]):
+        with pytest.raises(ValueError, match="TabletopEnv .*action must be 4 finite numbers"):
+            env.step(np.array(action, dtype=np.float64))
 
 
-def test_nan_action_and_unknown_subgoal_are_clear_errors():
-    env = TabletopEnv()
-    env.reset(seed=0)
-    with pytest.raises(ValueError, match="tabletop: action"):
-        env.step([0, np.nan, 0, 0])
-    with pytest.raises(UnknownSubgoalError, match="unknown tabletop subgoal"):
+def test_vocabulary_parses_variants_and_rejects_unknown_subgoals(env):
+    assert len(env.goal_texts) == 3 + 6 + 6 + 6 + 1 == len(set(env.goal_texts))
+    assert all(env.parse_subgoal(t).text == t for t in env.goal_texts)
+    variants = {
+        "Put the red block onto the blue one.": "place the red block on the blue block",
+        "stack red on top of blue": "place the red block on the blue block",
+        "grab the green cube": "pick up the green block",
+        "slide the blue block into the left region": "push the blue block to the left region",
+        "put the blue block in the right area": "place the blue block in the right region",
+        "release the gripper": "open the gripper",
+    }
+    for text, canonical in variants.items():
+        assert env.parse_subgoal(text).text == canonical
+    assert env.goal_id("push the red block to the right region") == env.goal_texts.index(
+        "push the red block to the right region")
+    with pytest.raises(UnknownSubgoalError, match="unknown tabletop subgoal .*pick up the <color> block"):
         env.set_subgoal("juggle the red block")
     with pytest.raises(UnknownSubgoalError, match="colour"):
         env.set_subgoal(Subgoal("pick_up", (("object", "purple"),)))
+    with pytest.raises(UnknownSubgoalError, match="itself"):
+        env.parse_subgoal("place the red block on the red block")
+    with pytest.raises(UnknownSubgoalError, match="unknown tabletop skill"):
+        env.set_subgoal(Subgoal("fly", ()))
+
+
+@pytest.mark.parametrize("texts", [
+    ["pick up the red block", "place the red block on the blue block"],
+    ["pick up the green block", "place the green block in the right region"],
+    ["push the green block to the left region"],
+    ["push the blue block to the right region"],
+    ["pick up the blue block", "open the gripper"],
+])
+def test_expert_solves_each_subgoal_type(env, texts):
+    for seed in (0, 1):
+        steps = run_subgoals(env, seed, texts)
+        assert all(0 < n <= env.max_subgoal_steps for n in steps)
+    if texts[-1].startswith("place the red block on"):
+        described = env.describe()
+        assert described["on"] == {"red": "blue"} and described["holding"] is None
+
+
+def test_expert_chains_subgoals_and_describe_tracks_the_world(env):
+    texts = ["push the red block to the left region", "pick up the green block",
+             "place the green block on the blue block", "pick up the red block",
+             "place the red block on the green block"]
+    run_subgoals(env, 3, texts)
+    described = env.describe()
+    json.dumps(described)
+    assert described["on"] == {"green": "blue", "red": "green"} and described["on_table"] == ["blue"]
+    assert described["holding"] is None and described["gripper_open"] is True
 
 
 @pytest.mark.parametrize("instruction", [
     "stack the red block on the blue one, then push the green block to the left",
-    "put the green block on the red block and then open the gripper",
+    "build a tower of red on green on blue",
 ])
-def test_expert_executes_chained_instructions(instruction):
-    env = TabletopEnv()
+def test_agent_runs_chained_instructions_with_the_expert(env, instruction):
     for seed in (0, 1):
-        agent = Agent(env, TabletopPlanner(), TabletopExpert(env, noise=0.05, seed=seed), AgentConfig(max_replans=0))
+        expert = TabletopExpert(env, noise=0.1, seed=seed)
+        agent = Agent(env, TabletopPlanner(), expert, AgentConfig(max_replans=0))
         trajectory = agent.run(instruction, seed)
         assert trajectory.success, (seed, [r.to_json() for r in trajectory.results])
 
 
-def test_planner_orders_towers_bottom_up_and_skips_what_is_done():
-    planner = TabletopPlanner()
-    assert texts(planner.plan("build a tower of red on green on blue", {})) == [
-        "pick up the green block", "place the green block on the blue block",
-        "pick up the red block", "place the red block on the green block"]
-    done = {"on": {"red": "blue"}, "regions": {"green": "left"}}
-    assert texts(planner.plan("stack the red block on the blue one, then push the green block to the left", done)) == []
-    with pytest.raises(InvalidPlanError, match="does not understand"):
-        planner.plan("juggle the blocks", {})
+def test_registry_parts_and_sampled_instructions_plan():
+    spec = world("tabletop")
+    assert load_symbol(spec.env) is TabletopEnv and load_symbol(spec.expert) is TabletopExpert
+    assert load_symbol(spec.planner) is TabletopPlanner
+    assert load_symbol(spec.instructions) is sample_instruction
+    rng, planner = np.random.default_rng(0), TabletopPlanner()
+    empty = {"on": {}, "regions": {}, "holding": None, "gripper_open": True}
+    instructions = [sample_instruction(rng) for _ in range(300)]
+    assert len(set(instructions)) > 100
+    for instruction in instructions:
+        plan = planner.plan(instruction, empty, tabletop_vocab.SKILLS)
+        assert 1 <= len(plan) <= 6, instruction
+        planner.check(plan.subgoals, empty, instruction)
+    with pytest.raises(InvalidPlanError):
+        planner.plan("juggle", empty, tabletop_vocab.SKILLS)

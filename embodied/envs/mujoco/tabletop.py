@@ -1,8 +1,8 @@
 """A long-horizon tabletop world of the project's own: a Cartesian gripper arm, three blocks, two regions.
 
-MJCF in assets/tabletop.xml. Subgoals in language ("pick up the red block", "place the red block on the
-blue block", "push the green block to the left region", "open the gripper"); success detectors read the
-simulated object poses.
+MJCF in assets/tabletop.xml (plain mujoco, no gymnasium-robotics). Subgoals in language ("pick up the red
+block", "place the red block on the blue block", "place the red block in the left region", "push the green
+block to the left region", "open the gripper"); success detectors read the simulated object poses.
 """
 
 from __future__ import annotations
@@ -15,47 +15,61 @@ import numpy as np
 from gymnasium import spaces
 
 from embodied.envs.base import SubgoalEnv
+from embodied.envs.mujoco import tabletop_instructions
 from embodied.envs.mujoco import tabletop_vocab as vocab
 from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Skill, Subgoal
 
 ASSET = os.path.join(os.path.dirname(__file__), "assets", "tabletop.xml")
 TABLE_TOP = 0.40
 HALF_BLOCK = 0.02
-CARRIAGE_HOME = np.array([0.0, 0.0, 0.7])  # carriage body position at joint zero
-GRIP_OFFSET = np.array([0.0, 0.0, -0.05])  # grip site below the carriage
+GRIP_HOME = np.array([0.0, 0.0, 0.65])  # grip site (5 cm below the carriage) when the arm joints are at zero
 MOVE_PER_STEP = 0.02  # metres of target displacement per unit action
-FINGER_CLOSED, FINGER_OPEN = 0.035, 0.0
-N_SUBSTEPS = 20
-REGION_HALF = np.array([0.09, 0.14])
+N_SUBSTEPS = 20  # 20 x 2 ms: 25 env steps per simulated second
+FINGER_TRAVEL = 0.036  # finger joint range; 0 = open
+OPEN_GAP = 0.074  # distance between the finger pads when open; each finger joint closes it by its value
+GAP_OPEN_ENOUGH = 0.066  # "open the gripper" succeeds above this gap
+HOLD_GAP = (0.03, 0.06)  # finger gap while closed on a block (0.04 square on, 0.057 across a diagonal)
+REGION_HALF = np.array([0.09, 0.14])  # half extents of the marked rectangles
+IN_REGION = (REGION_HALF - HALF_BLOCK).tolist()  # a block is in a region when its whole footprint is
+STATE_DIM = 7 * len(vocab.COLORS) + 2 * len(vocab.REGIONS)
+PROPRIO_DIM = 8
 
 
 class TabletopEnv(SubgoalEnv):
-    """Blocks on a table with a gripper: `state` (block poses, region centres), `proprio`, optional `rgb`.
+    """Blocks on a table with a gantry gripper; subgoals in language, detected from object poses.
 
-    Actions (4,) in [-1, 1]: gripper target displacement xyz (x 2 cm) and finger command (< 0 closes).
-    Block start positions are random per seed, at least 9 cm apart, between the two regions.
+    Observation: `state` (25,) float32 = per block (red, green, blue) position xyz + quaternion wxyz, then
+    the left and right region centres xy; `proprio` (8,) float32 = grip position xyz, finger-pad gap (m),
+    carriage velocity xyz, finger gap rate; `rgb` (image_size, image_size, 3) uint8 when render=True.
+    Action (4,) in [-1, 1]: grip target displacement xyz (x 2 cm per step), finger command (< 0 closes).
+    Block starts are random per seed (>= 9 cm apart, between the regions, yaw within +-0.3 rad).
     """
 
     world = "tabletop"
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
 
     def __init__(self, render: bool = False, image_size: int = 96, render_mode: str | None = "rgb_array",
-                 max_subgoal_steps: int = 150) -> None:
+                 max_subgoal_steps: int = 150, camera: str = "front") -> None:
         super().__init__()
         self.model = mujoco.MjModel.from_xml_path(ASSET)
         self.data = mujoco.MjData(self.model)
-        self.with_rgb, self.image_size, self.render_mode = render, image_size, render_mode
+        self.with_rgb, self.image_size, self.camera = render, image_size, camera
+        self.render_mode = render_mode
         self.max_subgoal_steps = max_subgoal_steps
+        self.n_substeps = N_SUBSTEPS
         self._renderer: mujoco.Renderer | None = None
-        self._block_qpos = {c: self.model.joint(f"{c}_block").qposadr[0] for c in vocab.COLORS}
-        self._block_body = {c: self.model.body(f"{c}_block").id for c in vocab.COLORS}
-        self._grip_site = self.model.site("grip").id
+        self._block_qpos = {c: int(self.model.joint(f"{c}_block").qposadr[0]) for c in vocab.COLORS}
+        self._block_qvel = {c: int(self.model.joint(f"{c}_block").dofadr[0]) for c in vocab.COLORS}
+        self._pose_index = np.concatenate([np.arange(a, a + 7) for a in self._block_qpos.values()])
         self._region_centre = {r: self.model.geom(f"{r}_region").pos[:2].copy() for r in vocab.REGIONS}
+        self._region_xy = {r: tuple(c.tolist()) for r, c in self._region_centre.items()}
+        self._regions_flat = np.concatenate(list(self._region_centre.values()))
+        self._args: dict[str, str] = {}
+        self._low, self._high = self.model.actuator_ctrlrange[:3].T.copy()
         self._target = np.zeros(3)
-        self._finger = FINGER_OPEN
         obs_spaces = {
-            OBS_STATE: spaces.Box(-np.inf, np.inf, (3 * 7 + 2 * len(vocab.REGIONS),), np.float32),
-            OBS_PROPRIO: spaces.Box(-np.inf, np.inf, (7,), np.float32),
+            OBS_STATE: spaces.Box(-np.inf, np.inf, (STATE_DIM,), np.float32),
+            OBS_PROPRIO: spaces.Box(-np.inf, np.inf, (PROPRIO_DIM,), np.float32),
         }
         if render:
             obs_spaces[OBS_RGB] = spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
@@ -81,32 +95,35 @@ class TabletopEnv(SubgoalEnv):
         for color, xy in zip(vocab.COLORS, self._sample_positions(), strict=True):
             address = self._block_qpos[color]
             yaw = self.np_random.uniform(-0.3, 0.3)
-            self.data.qpos[address:address + 7] = [*xy, TABLE_TOP + HALF_BLOCK, np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]
-        self._target = np.zeros(3)
-        self._finger = FINGER_OPEN
-        self.data.ctrl[:] = [*self._target, self._finger]
+            quat = [np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]
+            self.data.qpos[address:address + 7] = [*xy, TABLE_TOP + HALF_BLOCK, *quat]
+        self._target = self.np_random.uniform([-0.08, 0.12, -0.08], [0.08, 0.18, -0.02])  # arm: back, high
+        self.data.qpos[:3] = self._target
+        self.data.ctrl[:] = [*self._target, 0.0, 0.0]
         mujoco.mj_forward(self.model, self.data)
         for _ in range(5):  # let the blocks settle on the table
             mujoco.mj_step(self.model, self.data, N_SUBSTEPS)
         return self._observation(), self._info()
 
     def step(self, action: Any):
-        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        action = np.asarray(action, dtype=np.float64)
         if action.shape != (4,) or not np.isfinite(action).all():
-            raise ValueError(f"tabletop: action must be 4 finite numbers in [-1, 1], got {action}")
-        action = np.clip(action, -1.0, 1.0)
-        low, high = self.model.actuator_ctrlrange[:3].T
-        self._target = np.clip(self._target + action[:3] * MOVE_PER_STEP, low, high)
-        self._finger = FINGER_CLOSED if action[3] < 0 else FINGER_OPEN
-        self.data.ctrl[:] = [*self._target, self._finger]
+            raise ValueError(f"TabletopEnv (world 'tabletop'): action must be 4 finite numbers in [-1, 1], "
+                             f"got {action.tolist()}")
+        move = np.minimum(np.maximum(action[:3], -1.0), 1.0) * MOVE_PER_STEP
+        self._target = np.minimum(np.maximum(self._target + move, self._low), self._high)
+        ctrl = self.data.ctrl
+        ctrl[:3] = self._target
+        ctrl[3] = ctrl[4] = FINGER_TRAVEL if action[3] < 0 else 0.0
         mujoco.mj_step(self.model, self.data, N_SUBSTEPS)
         success = self.subgoal_success()
-        return self._observation(), float(success), False, False, self._info(success)
+        info = {"is_success": success, "subgoal": self._subgoal.text if self._subgoal is not None else None}
+        return self._observation(), float(success), False, False, info
 
     def render(self) -> np.ndarray:
         if self._renderer is None:
             self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
-        self._renderer.update_scene(self.data, "front")
+        self._renderer.update_scene(self.data, self.camera)
         return self._renderer.render()
 
     def close(self) -> None:
@@ -114,70 +131,102 @@ class TabletopEnv(SubgoalEnv):
             self._renderer.close()
             self._renderer = None
 
-    # --- privileged state -----------------------------------------------------------------------
+    # --- privileged state (read from qpos: current after mj_step) ---------------------------------
     def block_position(self, color: str) -> np.ndarray:
-        return self.data.xpos[self._block_body[color]].copy()
+        address = self._block_qpos[color]
+        return self.data.qpos[address:address + 3].copy()
+
+    def _xyz(self, color: str) -> list[float]:
+        address = self._block_qpos[color]
+        return self.data.qpos[address:address + 3].tolist()
 
     def block_velocity(self, color: str) -> np.ndarray:
-        address = self.model.joint(f"{color}_block").dofadr[0]
+        address = self._block_qvel[color]
         return self.data.qvel[address:address + 3].copy()
 
     @property
     def grip_position(self) -> np.ndarray:
-        return self.data.site_xpos[self._grip_site].copy()
+        return self.data.qpos[:3] + GRIP_HOME
 
     @property
-    def finger_opening(self) -> float:
-        """0 when fully open, FINGER_CLOSED when fully closed (finger joint position)."""
-        return float(self.data.joint("finger_left").qpos[0])
+    def finger_gap(self) -> float:
+        """Distance between the finger pads in metres: 0.074 open, about 0.04 closed on a block."""
+        return OPEN_GAP - float(self.data.qpos[3]) - float(self.data.qpos[4])
+
+    def region_centre(self, region: str) -> np.ndarray:
+        return self._region_centre[region].copy()
 
     def region_of(self, color: str) -> str | None:
-        xy = self.block_position(color)[:2]
-        for region, centre in self._region_centre.items():
-            if np.all(np.abs(xy - centre) <= REGION_HALF):
+        """The region whose rectangle holds the block's whole footprint, if any."""
+        x, y, _ = self._xyz(color)
+        for region, (cx, cy) in self._region_xy.items():
+            if abs(x - cx) <= IN_REGION[0] and abs(y - cy) <= IN_REGION[1]:
                 return region
         return None
 
     def holding(self) -> str | None:
-        """The block between the fingers (closed on it), if any."""
-        grip = self.grip_position
+        """The block between the fingers with the fingers closed on it, if any."""
+        if not HOLD_GAP[0] < self.finger_gap < HOLD_GAP[1]:
+            return None
+        gx, gy, gz = self.grip_position.tolist()
         for color in vocab.COLORS:
-            offset = self.block_position(color) - grip
-            if np.linalg.norm(offset[:2]) < 0.02 and abs(offset[2]) < 0.025 and 0.006 < self.finger_opening < 0.03:
+            x, y, z = self._xyz(color)
+            if (x - gx) ** 2 + (y - gy) ** 2 < 0.02 ** 2 and abs(z - gz) < 0.025:
                 return color
         return None
 
     def on_top_of(self, color: str, target: str) -> bool:
-        offset = self.block_position(color) - self.block_position(target)
-        return bool(np.linalg.norm(offset[:2]) < 0.02 and abs(offset[2] - 2 * HALF_BLOCK) < 0.01)
+        """Within half a block of the target's centre in xy and one block higher (+- 1 cm)."""
+        (x, y, z), (tx, ty, tz) = self._xyz(color), self._xyz(target)
+        return (x - tx) ** 2 + (y - ty) ** 2 < HALF_BLOCK ** 2 and abs(z - tz - 2 * HALF_BLOCK) < 0.01
+
+    def on_table(self, color: str) -> bool:
+        return self._xyz(color)[2] < TABLE_TOP + HALF_BLOCK + 0.01
+
+    def resting(self, color: str) -> bool:
+        """Block speed below 5 cm/s."""
+        address = self._block_qvel[color]
+        vx, vy, vz = self.data.qvel[address:address + 3].tolist()
+        return vx * vx + vy * vy + vz * vz < 0.05 ** 2
+
+    def released(self, color: str) -> bool:
+        """The block is at rest, the fingers open wider than it and the pads above its top face."""
+        clear = float(self.data.qpos[2]) + GRIP_HOME[2] > self._xyz(color)[2] + 2 * HALF_BLOCK
+        return clear and self.finger_gap > 2 * HALF_BLOCK + 0.008 and self.resting(color)
 
     # --- subgoals / planner view ----------------------------------------------------------------
+    def _start_subgoal(self, subgoal: Subgoal) -> None:
+        self._args = subgoal.kwargs
+
     def subgoal_success(self) -> bool:
         if self._subgoal is None:
             return False
-        args = self._subgoal.kwargs
-        skill = self._subgoal.skill
+        skill, args = self._subgoal.skill, self._args
+        if skill == "open_gripper":
+            return self.finger_gap > GAP_OPEN_ENOUGH
+        color = args["object"]
         if skill == "pick_up":
-            lifted = self.block_position(args["object"])[2] > TABLE_TOP + HALF_BLOCK + 0.05
-            return bool(lifted and self.holding() == args["object"])
-        if skill == "place_on":  # on the target, at rest, and the fingers clear of it (released and lifted)
-            resting = np.linalg.norm(self.block_velocity(args["object"])) < 0.05
-            clear = self.grip_position[2] > self.block_position(args["object"])[2] + 0.04
-            return bool(self.on_top_of(args["object"], args["target"]) and resting and clear)
-        if skill == "push_to":
-            on_table = self.block_position(args["object"])[2] < TABLE_TOP + 2 * HALF_BLOCK
-            return bool(on_table and self.region_of(args["object"]) == args["region"])
-        return self.finger_opening < 0.004  # open_gripper
+            return self._xyz(color)[2] > TABLE_TOP + HALF_BLOCK + 0.05 and self.holding() == color
+        if skill == "place_on":
+            return self.on_top_of(color, args["target"]) and self.released(color)
+        if not (self.on_table(color) and self.region_of(color) == args["region"]):
+            return False
+        if skill == "place_in":
+            return self.released(color)
+        return self.resting(color) and self.holding() != color  # push_to: at rest, not held
 
     def describe(self) -> dict[str, Any]:
+        """Block positions, what is on what, each block's region, what the gripper holds."""
         on = {a: b for a in vocab.COLORS for b in vocab.COLORS if a != b and self.on_top_of(a, b)}
         return {
             "world": self.world,
             "blocks": {c: np.round(self.block_position(c), 3).tolist() for c in vocab.COLORS},
             "on": on,
+            "on_table": [c for c in vocab.COLORS if self.on_table(c)],
             "regions": {c: self.region_of(c) for c in vocab.COLORS},
             "holding": self.holding(),
-            "gripper_open": self.finger_opening < 0.004,
+            "gripper_open": self.finger_gap > GAP_OPEN_ENOUGH,
+            "gripper": np.round(self.grip_position, 3).tolist(),
         }
 
     # --- helpers ------------------------------------------------------------------------------
@@ -190,33 +239,23 @@ class TabletopEnv(SubgoalEnv):
         return positions
 
     def _observation(self) -> dict[str, np.ndarray]:
-        blocks = [np.concatenate([self.block_position(c), self.data.xquat[self._block_body[c]]]) for c in vocab.COLORS]
-        regions = [self._region_centre[r] for r in vocab.REGIONS]
-        proprio = [self.grip_position, [self.finger_opening], self.data.qvel[:3]]  # carriage velocity
-        obs = {
-            OBS_STATE: np.concatenate(blocks + regions).astype(np.float32),
-            OBS_PROPRIO: np.concatenate(proprio).astype(np.float32),
-        }
+        qpos, qvel = self.data.qpos, self.data.qvel
+        state = np.concatenate([qpos[self._pose_index], self._regions_flat]).astype(np.float32)
+        proprio = np.empty(PROPRIO_DIM, np.float32)
+        proprio[:3] = qpos[:3] + GRIP_HOME
+        proprio[3] = OPEN_GAP - qpos[3] - qpos[4]
+        proprio[4:7] = qvel[:3]
+        proprio[7] = -qvel[3] - qvel[4]
+        obs = {OBS_STATE: state, OBS_PROPRIO: proprio}
         if self.with_rgb:
             obs[OBS_RGB] = self.render()
         return obs
 
-    def _info(self, success: bool | None = None) -> dict[str, Any]:
-        return {"is_success": self.subgoal_success() if success is None else success,
-                "subgoal": self._subgoal.text if self._subgoal else None}
+    def _info(self) -> dict[str, Any]:
+        subgoal = self._subgoal.text if self._subgoal is not None else None
+        return {"is_success": self.subgoal_success(), "subgoal": subgoal}
 
 
 def sample_instruction(rng: np.random.Generator) -> str:
-    """Chains of 1-3 steps over random colours, in varied wording."""
-    colors = list(rng.permutation(vocab.COLORS))
-    region = str(rng.choice(vocab.REGIONS))
-    stack = f"stack the {colors[0]} block on the {colors[1]} one"
-    push = f"push the {colors[2]} block to the {region}"
-    options = [
-        stack, push, f"pick up the {colors[0]} block",
-        f"{stack}, then {push}",
-        f"{push}, then {stack}",
-        f"build a tower of {colors[0]} on {colors[1]} on {colors[2]}",
-        f"put the {colors[0]} block on the {colors[1]} block and then open the gripper",
-    ]
-    return str(rng.choice(options))
+    """An instruction of 1-3 clauses in varied wording, feasible from any reset (tabletop_instructions)."""
+    return tabletop_instructions.sample(rng)

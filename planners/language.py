@@ -33,6 +33,7 @@ class ChatModel(Protocol):
 
     name: str
     accepts_images: bool
+    plan_key: str  # "" = plans are bare JSON lists; else the object key a structured reply holds them under
 
     def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
                  max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str: ...
@@ -88,7 +89,7 @@ class LanguagePlanner(Planner):
         vocab = self._vocab(observation)
         skills = skills or vocab.skills
         messages = prompts.plan_messages(vocab, instruction, observation, note, self.model.accepts_images,
-                                         self.config.examples, self.config.rules)
+                                         self.config.examples, self.config.rules, self.model.plan_key)
         reply, subgoals, error = self._attempt(messages, vocab, instruction, observation, skills)
         if subgoals is not None:
             return Plan(instruction, subgoals, self.name)

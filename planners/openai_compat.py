@@ -38,6 +38,7 @@ class OpenAIChatModel:
         self.config = config
         self.name = config.model
         self.accepts_images = config.send_image
+        self.plan_key = "subgoals" if config.structured else ""  # worked examples shown in the schema's form
 
     def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
                  max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str:

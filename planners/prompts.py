@@ -142,15 +142,18 @@ def user_turn(state: str, instruction: str, note: str = "") -> str:
 
 
 def plan_messages(vocab: Vocabulary, instruction: str, observation: dict[str, Any], note: str = "",
-                  image: bool = False, examples: int = 0, rules: bool = False) -> list[dict[str, Any]]:
+                  image: bool = False, examples: int = 0, rules: bool = False,
+                  plan_key: str = "") -> list[dict[str, Any]]:
     """The task (and the world's rules), `examples` worked examples most like the instruction as earlier turns
-    (0 = all), then this state and instruction (and the camera image)."""
+    (0 = all), then this state and instruction (and the camera image). Example replies are JSON lists, or
+    objects holding the list under `plan_key` (the form a structured-output backend is held to)."""
     prompt = world_prompt(vocab)
     messages: list[dict[str, Any]] = [{"role": "system", "content": _system(vocab, prompt, rules)}]
     for example in select_examples(prompt.examples, instruction, examples):
         messages.append({"role": "user", "content": user_turn(describe_state(example.observation(), prompt.hidden),
                                                               example.instruction)})
-        messages.append({"role": "assistant", "content": json.dumps(list(example.plan))})
+        plan = list(example.plan)
+        messages.append({"role": "assistant", "content": json.dumps({plan_key: plan} if plan_key else plan)})
     text = user_turn(describe_state(observation, prompt.hidden), instruction, note)
     rgb = observation.get(OBS_RGB)
     if image and rgb is not None:

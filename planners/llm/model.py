@@ -66,6 +66,7 @@ class LocalChatModel:
     """Greedy chat completion with the local model; `choices` constrains the reply to a JSON list of them."""
 
     accepts_images = False
+    plan_key = ""
 
     def __init__(self, path: str = "", threads: int = 1) -> None:
         self.tokenizer, self.model = load(path, threads)

@@ -73,7 +73,7 @@ def test_every_world_with_a_vocabulary_module_plugs_in():
 class ScriptedModel:
     """A chat model that answers from a script and records what it was asked (to test the control flow)."""
 
-    name, accepts_images = "scripted", False
+    name, accepts_images, plan_key = "scripted", False, ""
 
     def __init__(self, *replies):
         self.replies, self.asked = list(replies), []

@@ -1,0 +1,61 @@
+"""Success of one trained diffusion policy under each sampler, side by side on the same seeds.
+
+    python experiments/benchmarks/sampler_success.py --checkpoint RUN_DIR --episodes 50 \
+        --samplers ddpm:100 ddim:10 dpmsolver:3 edm:3 edm:1 [--device cuda]
+
+The checkpoint's config is copied with only `sampler` / `inference_steps` changed; evaluation is
+`embodied eval` without expert takeover, so a success is the policy's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from embodied.evaluation import EvalConfig, evaluate, policy_dir
+
+
+def with_sampler(source: str, target: str, sampler: str, steps: int) -> None:
+    shutil.copytree(source, target)
+    meta_path = os.path.join(target, "policy.json")
+    with open(meta_path) as handle:
+        meta = json.load(handle)
+    meta["config"].update(sampler=sampler, inference_steps=steps)
+    with open(meta_path, "w") as handle:
+        json.dump(meta, handle)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--episodes", type=int, default=50)
+    parser.add_argument("--samplers", nargs="*", default=["ddpm:100", "ddim:10", "dpmsolver:3", "edm:3", "edm:1"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    rows = []
+    print(f"{'sampler':12s} {'steps':>5s} {'success':>8s} {'95% CI':>14s} {'eval s':>7s}")
+    with tempfile.TemporaryDirectory() as scratch:
+        for spec in args.samplers:
+            sampler, steps = spec.split(":")
+            directory = os.path.join(scratch, spec.replace(":", "_"))
+            with_sampler(policy_dir(args.checkpoint), directory, sampler, int(steps))
+            began = time.time()
+            metrics = evaluate(EvalConfig(checkpoint=directory, episodes=args.episodes, takeover=False,
+                                          device=args.device, out=os.path.join(directory, "eval.json")))
+            chain = metrics["chain_success"]
+            rows.append({"sampler": sampler, "steps": int(steps), **chain, "seconds": time.time() - began})
+            low, high = chain["ci95"]
+            print(f"{sampler:12s} {steps:>5s} {chain['success_rate']:>8.0%} [{low:5.0%}, {high:5.0%}] "
+                  f"{time.time() - began:7.1f}", flush=True)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(rows, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

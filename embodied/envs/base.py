@@ -26,19 +26,28 @@ class SubgoalEnv(gym.Env):
         self._subgoal: Subgoal | None = None
 
     # --- vocabulary -------------------------------------------------------------------------
+    # A world whose vocabulary lives in a module (SKILLS, GOAL_TEXTS, parse) sets `vocabulary` to it;
+    # others (one vocabulary per instance, like the Fetch tasks) override the three members below.
+    vocabulary: Any = None
+
     @property
-    @abstractmethod
     def skills(self) -> tuple[Skill, ...]:
         """Skills a planner may use in this world."""
+        return self._vocabulary().SKILLS
 
     @property
-    @abstractmethod
     def goal_texts(self) -> tuple[str, ...]:
         """Canonical subgoal texts; the index of a subgoal's base text is its goal id."""
+        return self._vocabulary().GOAL_TEXTS
 
-    @abstractmethod
     def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
         """Canonical Subgoal from text or a Subgoal; raises UnknownSubgoalError."""
+        return self._vocabulary().parse(subgoal)
+
+    def _vocabulary(self) -> Any:
+        if self.vocabulary is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no `vocabulary` module and overrides none")
+        return self.vocabulary
 
     def goal_id(self, subgoal: str | Subgoal) -> int:
         parsed = self.parse_subgoal(subgoal)

@@ -10,7 +10,7 @@ from gymnasium import spaces
 
 from embodied.envs.base import SubgoalEnv
 from embodied.envs.crafter import vocab
-from embodied.types import OBS_INVENTORY, OBS_RGB, Skill, Subgoal
+from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
 NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
@@ -25,6 +25,7 @@ class CrafterEnv(SubgoalEnv):
     """
 
     world = "crafter"
+    vocabulary = vocab
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(
@@ -44,18 +45,6 @@ class CrafterEnv(SubgoalEnv):
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._counters_at_start: dict[str, int] = {}
         self._last_rgb: np.ndarray | None = None
-
-    # --- vocabulary -------------------------------------------------------------------------
-    @property
-    def skills(self) -> tuple[Skill, ...]:
-        return vocab.SKILLS
-
-    @property
-    def goal_texts(self) -> tuple[str, ...]:
-        return vocab.GOAL_TEXTS
-
-    def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
-        return vocab.parse(subgoal)
 
     def base_text(self, subgoal: Subgoal) -> str:
         return subgoal.skill.replace("_", " ")

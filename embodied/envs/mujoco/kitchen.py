@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from embodied.envs.base import SubgoalEnv
 from embodied.envs.mujoco import kitchen_vocab as vocab
-from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Skill, Subgoal
+from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE
 
 ROBOT_JOINTS = 9  # 7 arm joints + 2 fingers (qpos[:9])
 ARM_JOINTS = 7
@@ -38,6 +38,7 @@ class KitchenEnv(SubgoalEnv):
     """
 
     world = "kitchen"
+    vocabulary = vocab
     metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
 
     def __init__(self, render: bool = False, image_size: int = 96, render_mode: str | None = "rgb_array",
@@ -64,18 +65,6 @@ class KitchenEnv(SubgoalEnv):
         self.action_space = spaces.Box(-1.0, 1.0, (ROBOT_JOINTS,), np.float32)
         self._vector = np.zeros(observation_dim)
         self.done_tasks: list[str] = []  # task keys whose goal holds now, in the env's order
-
-    # --- vocabulary -------------------------------------------------------------------------
-    @property
-    def skills(self) -> tuple[Skill, ...]:
-        return vocab.SKILLS
-
-    @property
-    def goal_texts(self) -> tuple[str, ...]:
-        return vocab.GOAL_TEXTS
-
-    def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
-        return vocab.parse(subgoal)
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

@@ -17,7 +17,7 @@ from gymnasium import spaces
 from embodied.envs.base import SubgoalEnv
 from embodied.envs.mujoco import tabletop_instructions
 from embodied.envs.mujoco import tabletop_vocab as vocab
-from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Skill, Subgoal
+from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Subgoal
 
 ASSET = os.path.join(os.path.dirname(__file__), "assets", "tabletop.xml")
 TABLE_TOP = 0.40
@@ -46,6 +46,7 @@ class TabletopEnv(SubgoalEnv):
     """
 
     world = "tabletop"
+    vocabulary = vocab
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
 
     def __init__(self, render: bool = False, image_size: int = 96, render_mode: str | None = "rgb_array",
@@ -75,18 +76,6 @@ class TabletopEnv(SubgoalEnv):
             obs_spaces[OBS_RGB] = spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
         self.observation_space = spaces.Dict(obs_spaces)
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
-
-    # --- vocabulary -------------------------------------------------------------------------
-    @property
-    def skills(self) -> tuple[Skill, ...]:
-        return vocab.SKILLS
-
-    @property
-    def goal_texts(self) -> tuple[str, ...]:
-        return vocab.GOAL_TEXTS
-
-    def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
-        return vocab.parse(subgoal)
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):

@@ -7,6 +7,7 @@ The same loop records demonstrations (actor = scripted expert), evaluates polici
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -79,6 +80,8 @@ class Trajectory:
     plans: list[Plan] = field(default_factory=list)
     success: bool = False
     terminated: bool = False
+    start_observation: dict[str, Any] = field(default_factory=dict)  # describe() right after reset
+    planning_ms: list[float] = field(default_factory=list)  # time of each plan / re-plan call
 
     def to_episode(self, instruction: str, seed: int, upto: int | None = None) -> Episode:
         """The first `upto` steps (all by default) as an HDF5 Episode."""
@@ -130,10 +133,12 @@ class Agent:
 
     def run(self, instruction: str, seed: int) -> Trajectory:
         obs, _ = self.env.reset(seed=seed)
-        trajectory = Trajectory()
+        trajectory = Trajectory(start_observation=self.env.describe())
         for actor in filter(None, (self.actor, self.expert)):
             actor.reset()
+        began = time.perf_counter()
         plan = self._plan(instruction)
+        trajectory.planning_ms.append(1000 * (time.perf_counter() - began))
         trajectory.plans.append(plan)
         replans, index = 0, 0
         while True:
@@ -161,7 +166,9 @@ class Agent:
                 continue
             replans += 1
             feedback = Feedback(subgoal, self._observe(), plan.subgoals[:index], result.reason)
+            began = time.perf_counter()
             plan, index = self.planner.replan(plan, feedback, self.env.skills), 0
+            trajectory.planning_ms.append(1000 * (time.perf_counter() - began))
             trajectory.plans.append(plan)
             self.log(f"re-plan {replans}: {[s.text for s in plan.subgoals]} ({plan.explanation})")
         trajectory.success = not trajectory.terminated and index >= len(plan.subgoals)

@@ -1,9 +1,11 @@
 """Evaluating a trained policy in its simulator: success per subgoal with 95% confidence intervals.
 
-Each seeded episode runs the world's symbolic planner and the policy. With `takeover`, a subgoal
-the policy fails is finished by the scripted expert, so every later subgoal of the chain is still
-attempted once per episode (per-subgoal rates stay comparable); `chain_success` counts episodes
-the policy completed alone.
+Each seeded episode runs a planner (the world's symbolic one unless another is given) and the policy.
+With `takeover`, a subgoal the policy fails is finished by the scripted expert, so every later subgoal of
+the chain is still attempted once per episode (per-subgoal rates stay comparable); `chain_success` counts
+episodes the policy completed alone. `instruction_success` is the long-horizon measure of the full agent:
+the policy alone achieved, in order, subgoals that satisfy the instruction under the world's rules (the
+symbolic planner's `check` on what was achieved, from the start state), whatever planner wrote the plan.
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ import math
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
 
-from embodied.agent import Agent, AgentConfig, PolicyActor
-from embodied.registry import load_symbol, world
+from embodied.agent import Agent, AgentConfig, PolicyActor, Trajectory
+from embodied.registry import WorldSpec, load_symbol, world
+from embodied.types import InvalidPlanError
 from policies.base import load_policy
+
+if TYPE_CHECKING:
+    from planners.base import Planner
 
 
 @dataclass
@@ -69,15 +76,40 @@ def policy_dir(checkpoint: str) -> str:
     return nested if os.path.exists(os.path.join(nested, "policy.json")) else checkpoint
 
 
-def evaluate(config: EvalConfig) -> dict[str, Any]:
-    """Roll the policy out for `config.episodes` seeded episodes; metrics dict (also written as JSON)."""
+def instruction_done(trajectory: Trajectory, instruction: str, env: Any, oracle: Any) -> bool:
+    """The policy alone achieved subgoals that, in the order achieved, do what `instruction` asks."""
+    if not trajectory.success or any(r.actor != "policy" for r in trajectory.results):
+        return False
+    achieved = [env.parse_subgoal(r.subgoal) for r in trajectory.results if r.success]
+    try:
+        oracle.check(achieved, trajectory.start_observation, instruction)
+    except InvalidPlanError:
+        return False
+    return True
+
+
+def _per_skill(per_subgoal: dict[str, list[bool]], env: Any) -> dict[str, Any]:
+    """Success per skill (pick_up, place_on, ...): the subgoals' attempts pooled over their arguments."""
+    pooled: dict[str, list[bool]] = defaultdict(list)
+    for text, outcomes in per_subgoal.items():
+        pooled[env.parse_subgoal(text).skill] += outcomes
+    return {skill: rate_summary(outcomes) for skill, outcomes in sorted(pooled.items())}
+
+
+def evaluate(config: EvalConfig, make_planner: Callable[[WorldSpec], Planner] | None = None) -> dict[str, Any]:
+    """Roll the policy out for `config.episodes` seeded episodes; metrics dict (also written as JSON).
+
+    `make_planner(world_spec)` builds the agent's planner (default: the world's symbolic planner)."""
     policy = load_policy(policy_dir(config.checkpoint), config.device)
     spec = world(policy.features.env_name)
     env = spec.make_env()
-    planner = load_symbol(spec.planner)()
+    oracle = load_symbol(spec.planner)()
+    planner = make_planner(spec) if make_planner else oracle
     expert = load_symbol(spec.expert)(env, noise=0.0, seed=config.seed) if config.takeover else None
     per_subgoal: dict[str, list[bool]] = defaultdict(list)
-    chain, steps, began = [], [], time.time()
+    chain, done, steps, began = [], [], [], time.time()
+    plan_sources: dict[str, int] = defaultdict(int)
+    planning_ms: list[float] = []
     unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
     for episode in tqdm(range(config.episodes), desc=f"eval {spec.name}", unit="ep"):
         seed = config.seed + episode
@@ -90,6 +122,10 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
             if result.actor == "policy":
                 per_subgoal[result.subgoal].append(result.success)
         chain.append(all(r.success for r in trajectory.results if r.actor == "policy") and trajectory.success)
+        done.append(instruction_done(trajectory, instruction, env, oracle))
+        planning_ms += trajectory.planning_ms
+        for plan in trajectory.plans:
+            plan_sources[plan.planner] += 1
         steps.append(len(trajectory.actions))
         for name, count in getattr(env, "achievements", {}).items():
             unlocked[name].append(count > 0)
@@ -101,7 +137,11 @@ def evaluate(config: EvalConfig) -> dict[str, Any]:
         "env": spec.name, "checkpoint": os.path.abspath(config.checkpoint), "episodes": config.episodes,
         "seeds": [config.seed, config.seed + config.episodes - 1], "takeover": config.takeover,
         "subgoals": {name: rate_summary(outcomes) for name, outcomes in sorted(per_subgoal.items())},
-        "chain_success": rate_summary(chain), "mean_steps": float(np.mean(steps)),
+        "skills": _per_skill(per_subgoal, env),
+        "chain_success": rate_summary(chain), "instruction_success": rate_summary(done),
+        "planner": getattr(planner, "name", type(planner).__name__), "plan_sources": dict(plan_sources),
+        "median_planning_ms": float(np.median(planning_ms)) if planning_ms else 0.0,
+        "mean_steps": float(np.mean(steps)),
         "seconds": round(time.time() - began, 2),
     }
     if unlocked and not config.takeover:  # with takeover the expert's achievements would count too

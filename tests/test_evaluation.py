@@ -21,3 +21,39 @@ def test_crafter_score_is_the_papers_geometric_mean():
     assert crafter_score({"a": 100.0, "b": 100.0}) == pytest.approx(100.0)
     assert crafter_score({"a": 0.0, "b": 0.0}) == 0.0
     assert crafter_score({"a": 50.0, "b": 0.0}) == pytest.approx(math.sqrt(51.0) - 1)
+
+
+class _FixedPlanner:
+    """A planner that always returns the same subgoals (to build plans that miss part of an instruction)."""
+
+    name = "fixed"
+
+    def __init__(self, texts):
+        self.texts = texts
+
+    def plan(self, instruction, observation, skills):
+        from embodied.envs.mujoco.tabletop_vocab import parse
+        from embodied.types import Plan
+
+        return Plan(instruction, [parse(text) for text in self.texts], self.name)
+
+
+@pytest.mark.parametrize("texts, done", [
+    (["pick up the red block", "place the red block on the blue block"], True),
+    (["pick up the red block"], False),  # every planned subgoal succeeds, but the instruction is not done
+])
+def test_instruction_success_checks_what_was_achieved_against_the_instruction(texts, done):
+    from embodied.agent import Agent, AgentConfig
+    from embodied.envs.mujoco.tabletop import TabletopEnv
+    from embodied.evaluation import instruction_done
+    from embodied.experts.tabletop import TabletopExpert
+    from planners.symbolic.tabletop import TabletopPlanner
+
+    env = TabletopEnv()
+    expert = TabletopExpert(env, noise=0.0, seed=0)  # acting as the "policy": its results count as the agent's
+    instruction = "stack the red block on the blue one"
+    trajectory = Agent(env, _FixedPlanner(texts), expert, AgentConfig(max_replans=0)).run(instruction, seed=3)
+    assert trajectory.success and trajectory.start_observation["world"] == "tabletop"
+    assert len(trajectory.planning_ms) == 1
+    assert instruction_done(trajectory, instruction, env, TabletopPlanner()) is done
+    env.close()

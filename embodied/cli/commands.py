@@ -90,18 +90,25 @@ def cmd_train(overrides: list[str]) -> None:
 def cmd_eval(overrides: list[str]) -> None:
     from embodied.evaluation import EvalConfig, evaluate
 
+    overrides = [re.sub(r"^([+~]*)backend(?=[=.])", r"\1planner", o) for o in overrides]
     cfg = compose("eval", overrides)
-    config = typed(EvalConfig, cfg, "eval")
-    metrics = evaluate(config)
+    values = plain(cfg)
+    planner_cfg = values.pop("planner")
+    config = typed(EvalConfig, values, "eval")
+    metrics = evaluate(config, lambda spec: make_planner(spec, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):
         table.add_column(column)
     for subgoal, row in metrics["subgoals"].items():
         table.add_row(subgoal, f"{row['success_rate']:.0%}", f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]",
                       str(row["attempts"]))
-    chain = metrics["chain_success"]
-    table.add_row("[bold]whole instruction (policy alone)[/bold]", f"{chain['success_rate']:.0%}",
-                  f"[{chain['ci95'][0]:.0%}, {chain['ci95'][1]:.0%}]", str(chain["attempts"]))
+    for key, label in (("chain_success", "every planned subgoal (policy alone)"),
+                       ("instruction_success", f"instruction done (policy alone, planner {metrics['planner']})")):
+        row = metrics[key]
+        table.add_row(f"[bold]{label}[/bold]", f"{row['success_rate']:.0%}",
+                      f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]", str(row["attempts"]))
+    if "crafter_score" in metrics:
+        table.add_row("[bold]Crafter score[/bold]", f"{metrics['crafter_score']:.1f}%", "", "")
     console.print(table)
     if config.video:
         console.print(f"video: {config.video}")
@@ -132,6 +139,27 @@ def cmd_run(instruction: str, overrides: list[str]) -> None:
         console.print(f"video: {write_video(cfg.video, trajectory.frames)}")
 
 
+def cmd_train_planner(overrides: list[str]) -> None:
+    """Fine-tune the `mllm` planner (planners/mllm) on pairs built from datasets; resumes from `out`."""
+    from planners.mllm.train import TrainPlannerConfig, train_planner
+
+    cfg = compose("train_planner", overrides)
+    values = plain(cfg)
+    datasets = values.pop("dataset")
+    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
+    for path in datasets:
+        if not os.path.exists(path):
+            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
+    out = values.pop("out")
+    run = train_planner(datasets, out, typed(TrainPlannerConfig, values, "train_planner"))
+    resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
+    console.print(f"trained the mllm planner to step {run.steps}{resumed} on {run.pairs} pairs in {run.seconds:.1f} s;"
+                  f" final loss {run.final_loss:.4f}, probe loss {run.probe_loss_before:.4f} -> "
+                  f"{run.probe_loss_after:.4f}")
+    console.print(f"checkpoint: {out}  log: {os.path.join(out, 'log.csv')}  (use: planner=mllm "
+                  f"planner.checkpoint={out})")
+
+
 def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
     from embodied.registry import PLANNERS, load_symbol
 
@@ -159,7 +187,7 @@ def cmd_eval_planner(overrides: list[str]) -> None:
     overrides = [re.sub(r"^([+~]*)backend(?=[=.])", r"\1planner", o) for o in overrides]
     logging.getLogger("planners").setLevel(logging.ERROR)  # fallbacks are counted in the table, not logged
     cfg = compose("eval_planner", overrides)
-    spec = world(cfg.env)
+    spec = world(cfg.env.name)
     planner_cfg = plain(cfg.planner)
     planner = make_planner(spec, planner_cfg)
     cases = generate(cfg.n, cfg.seed, spec.name)

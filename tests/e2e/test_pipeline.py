@@ -34,6 +34,16 @@ def test_collect_train_eval_run(tmp_path):
     assert metrics["episodes"] == 2 and metrics["env"] == "crafter"
     assert all(0 <= row["success_rate"] <= 1 for row in metrics["subgoals"].values())
     assert json.loads((tmp_path / "RUN_DIR" / "eval.json").read_text())["chain_success"]["attempts"] == 2
+    assert metrics["planner"] == "symbolic" and metrics["instruction_success"]["attempts"] == 2
+
+    # the full agent with the bundled language model as planner, no takeover: long-horizon success + score
+    agent = embodied("eval", "checkpoint=RUN_DIR", "episodes=1", "planner=llm", "takeover=false", "max_replans=1",
+                     "instruction=make a wood pickaxe", "out=agent.json", cwd=tmp_path)
+    assert agent.returncode == 0, agent.stderr
+    metrics = json.loads(agent.stdout.strip().splitlines()[-1])
+    assert metrics["planner"] == "llm" and metrics["instruction_success"]["attempts"] == 1
+    assert 0 <= metrics["crafter_score"] <= 100 and metrics["median_planning_ms"] > 0
+    assert sum(metrics["plan_sources"].values()) >= 1
 
     run = embodied("run", "make a wood pickaxe", "checkpoint=RUN_DIR", "video=Y.mp4", "max_replans=1", cwd=tmp_path)
     assert run.returncode == 0, run.stderr

@@ -44,8 +44,11 @@ def test_passes_gymnasium_env_checker():
     env = TabletopEnv()
     check_env(env, skip_render_check=True)
     obs, info = env.reset(seed=0)
-    assert obs["state"].shape == (25,) and obs["proprio"].shape == (8,) and obs["state"].dtype == np.float32
+    assert obs["state"].shape == (34,) and obs["proprio"].shape == (8,) and obs["state"].dtype == np.float32
     assert info["is_success"] is False and "rgb" not in obs
+    relative = obs["state"][25:].reshape(3, 3)  # each block relative to the grip site
+    np.testing.assert_allclose(relative, obs["state"][[0, 1, 2, 7, 8, 9, 14, 15, 16]].reshape(3, 3)
+                               - obs["proprio"][:3], atol=1e-6)
     env.close()
 
 

@@ -31,15 +31,17 @@ GAP_OPEN_ENOUGH = 0.066  # "open the gripper" succeeds above this gap
 HOLD_GAP = (0.03, 0.06)  # finger gap while closed on a block (0.04 square on, 0.057 across a diagonal)
 REGION_HALF = np.array([0.09, 0.14])  # half extents of the marked rectangles
 IN_REGION = (REGION_HALF - HALF_BLOCK).tolist()  # a block is in a region when its whole footprint is
-STATE_DIM = 7 * len(vocab.COLORS) + 2 * len(vocab.REGIONS)
+STATE_DIM = 10 * len(vocab.COLORS) + 2 * len(vocab.REGIONS)
 PROPRIO_DIM = 8
 
 
 class TabletopEnv(SubgoalEnv):
     """Blocks on a table with a gantry gripper; subgoals in language, detected from object poses.
 
-    Observation: `state` (25,) float32 = per block (red, green, blue) position xyz + quaternion wxyz, then
-    the left and right region centres xy; `proprio` (8,) float32 = grip position xyz, finger-pad gap (m),
+    Observation: `state` (34,) float32 = per block (red, green, blue) position xyz + quaternion wxyz, then
+    the left and right region centres xy, then each block's position relative to the grip site (as
+    robosuite's object observations give it: policies need not learn the subtraction);
+    `proprio` (8,) float32 = grip position xyz, finger-pad gap (m),
     carriage velocity xyz, finger gap rate; `rgb` (image_size, image_size, 3) uint8 when render=True.
     Action (4,) in [-1, 1]: grip target displacement xyz (x 2 cm per step), finger command (< 0 closes).
     Block starts are random per seed (>= 9 cm apart, between the regions, yaw within +-0.3 rad).
@@ -229,9 +231,11 @@ class TabletopEnv(SubgoalEnv):
 
     def _observation(self) -> dict[str, np.ndarray]:
         qpos, qvel = self.data.qpos, self.data.qvel
-        state = np.concatenate([qpos[self._pose_index], self._regions_flat]).astype(np.float32)
+        grip = qpos[:3] + GRIP_HOME
+        relative = [qpos[a:a + 3] - grip for a in self._block_qpos.values()]
+        state = np.concatenate([qpos[self._pose_index], self._regions_flat, *relative]).astype(np.float32)
         proprio = np.empty(PROPRIO_DIM, np.float32)
-        proprio[:3] = qpos[:3] + GRIP_HOME
+        proprio[:3] = grip
         proprio[3] = OPEN_GAP - qpos[3] - qpos[4]
         proprio[4:7] = qvel[:3]
         proprio[7] = -qvel[3] - qvel[4]

@@ -111,6 +111,7 @@ class AgentConfig:
     max_replans: int = 2
     record_frames: bool = False
     takeover: bool = False  # after a failed policy attempt, let the expert finish the subgoal (evaluation)
+    record_intended: bool = False  # record an expert's intended action (before its noise), not the executed one
 
 
 class Agent:
@@ -224,7 +225,8 @@ class Agent:
             trajectory.subgoals.append(subgoal.text)
             trajectory.subgoal_ids.append(goal_id)
             obs, reward, terminated, truncated, info = self.env.step(action)
-            trajectory.actions.append(action)
+            intended = getattr(actor, "intended", None) if self.config.record_intended else None
+            trajectory.actions.append(action if intended is None else intended)
             trajectory.rewards.append(float(reward))
             if self.config.record_frames:
                 trajectory.frames.append(self.env.render())

@@ -31,6 +31,9 @@ class CollectConfig:
     out: str = "data/demos.hdf5"
     seed: int = 0
     noise: float = 0.05
+    # record the expert's intended action rather than the noisy executed one (DART, Laskey et al. 2017): with a
+    # larger `noise` the demos visit perturbed states and label them with the expert's correction
+    record_intended: bool = False
     workers: int = 0  # 0: one per CPU core (at most one per episode)
     instruction: str | None = None  # None: the world's own instruction sampler
     video: str | None = None  # mp4/gif of the first episode
@@ -63,7 +66,8 @@ def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | N
     expert = load_symbol(spec.expert)(env, noise=config.noise, seed=seed)
     rng = np.random.default_rng(seed)
     instruction = config.instruction or load_symbol(spec.instructions)(rng)
-    agent = Agent(env, _WORKER["planner"], expert, AgentConfig(max_replans=0, record_frames=record_frames))
+    agent = Agent(env, _WORKER["planner"], expert, AgentConfig(max_replans=0, record_frames=record_frames,
+                                                                  record_intended=config.record_intended))
     trajectory = agent.run(instruction, seed=seed)
     # keep the steps up to the end of the last subgoal the expert achieved: failures are not demos
     upto, kept = 0, 0

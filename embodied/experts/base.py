@@ -21,6 +21,9 @@ class Expert(ABC):
         self.env = env
         self.noise = noise
         self.rng = np.random.default_rng(seed)
+        # The action the expert meant on its last `act`, before execution noise (None: it adds none of that
+        # kind). Recording it instead of the executed action labels perturbed states with corrections (DART).
+        self.intended: Any = None
 
     def reset(self) -> None:
         """Called after env.reset: forget any per-episode memory."""

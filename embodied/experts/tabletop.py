@@ -63,6 +63,7 @@ class TabletopExpert(Expert):
         else:
             move, finger = self._push(grip, subgoal.arg("object"), subgoal.arg("region"))
         command = move / MOVE_PER_STEP
+        self.intended = np.append(command / max(1.0, float(np.abs(command).max())), finger).astype(np.float32)
         if self.noise > 0:  # milder while the fingers work around a block
             lifting = subgoal is not None and (subgoal.skill != "push_to" or self.lift)
             precise = lifting and self.phase in PRECISE_PHASES

@@ -24,6 +24,7 @@ def cmd_collect(overrides: list[str]) -> None:
     config = CollectConfig(
         env=cfg.env.name, episodes=cfg.episodes, out=cfg.out, seed=cfg.seed, noise=cfg.noise, workers=cfg.workers,
         instruction=cfg.instruction, video=cfg.video, env_kwargs=plain(cfg.env.kwargs) or {},
+        record_intended=cfg.record_intended,
     )
     began = time.time()
     result = collect(config)

@@ -54,6 +54,7 @@ class FetchExpert(Expert):
         else:
             (move, noisy), finger = self.slide.act(raw), 0.0
         command = move / STEP
+        self.intended = np.append(np.clip(command, -1.0, 1.0), finger).astype(np.float32)
         if noisy and self.noise > 0:
             command = command + self.rng.normal(0.0, self.noise, 3)
         return np.append(np.clip(command, -1.0, 1.0), finger).astype(np.float32)

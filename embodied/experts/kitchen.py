@@ -106,6 +106,7 @@ class KitchenExpert(Expert):
         else:
             position, orientation = current.target()
             action = self.ik.action(position, orientation, current.finger)
+        self.intended = np.clip(action, -1.0, 1.0).astype(np.float32)
         if self.noise > 0:
             action[:7] += self.rng.normal(0.0, 0.3 * self.noise, 7)
         return np.clip(action, -1.0, 1.0).astype(np.float32)

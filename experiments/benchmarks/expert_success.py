@@ -1,7 +1,8 @@
 """Scripted expert success per world and per subgoal over N seeds, through the registry's parts.
 
     python experiments/benchmarks/expert_success.py --worlds fetch_reach fetch_push --seeds 100 [--noise 0.1]
-        [--json out.json] [--instruction "do the task"]
+        [--json out.json] [--instruction "do the task" [--instruction ...]]
+    python experiments/benchmarks/expert_success.py --worlds crafter --crafter-achievements --seeds 50 --noise 0
 
 Each seed runs the collector's loop (embodied/collection.py, contract in the registry): the world's
 instruction sampler (or --instruction), its symbolic planner's plan from env.describe(), and the expert on
@@ -24,6 +25,12 @@ from embodied.experts.base import ExpertStuck
 from embodied.registry import load_symbol, world
 
 FETCH_WORLDS = ("fetch_reach", "fetch_push", "fetch_pick_and_place", "fetch_slide")
+# Crafter instructions whose plans together unlock all 22 achievements
+CRAFTER_ACHIEVEMENTS = (
+    "make a stone pickaxe", "make an iron pickaxe", "collect diamond", "make stone sword", "make wood sword",
+    "make iron sword", "place stone", "collect drink", "collect sapling", "place plant", "eat cow",
+    "defeat zombie", "defeat skeleton", "wake up", "eat plant",
+)
 
 
 def run_subgoal(env: Any, expert: Any, obs: dict, subgoal: Any) -> tuple[dict, bool, int, bool]:
@@ -83,13 +90,14 @@ def measure(name: str, seeds: int, noise: float, instruction: str | None = None,
         subgoals[text] = {"successes": len(steps), "attempts": len(runs),
                           "mean_steps_success": float(np.mean(steps)) if steps else None,
                           "max_steps_success": max(steps, default=None)}
-    return {"world": name, "seeds": seeds, "noise": noise, "whole_instruction": whole,
+    return {"world": name, "instruction": instruction, "seeds": seeds, "noise": noise, "whole_instruction": whole,
             "max_subgoal_steps": env.max_subgoal_steps, "subgoals": subgoals, "seconds": time.time() - began}
 
 
 def print_row(row: dict) -> None:
     seeds = row["seeds"]
-    print(f"{row['world']:22s} {'(whole instruction)':40s} {row['whole_instruction']:>4d}/{seeds:<4d} "
+    label = f"({row['instruction'] or 'whole instruction'})"
+    print(f"{row['world']:22s} {label[:40]:40s} {row['whole_instruction']:>4d}/{seeds:<4d} "
           f"{100 * row['whole_instruction'] / seeds:6.1f}%  ({row['seconds']:.0f} s, "
           f"budget {row['max_subgoal_steps']} steps/subgoal)", flush=True)
     for text, stats in sorted(row["subgoals"].items()):
@@ -106,14 +114,19 @@ def main() -> None:
     parser.add_argument("--worlds", nargs="+", default=list(FETCH_WORLDS))
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--noise", type=float, default=0.1)
-    parser.add_argument("--instruction", default=None, help="one instruction for all seeds (default sampled)")
+    parser.add_argument("--instruction", action="append", default=[],
+                        help="an instruction for all seeds (repeatable; default: the world's sampler)")
+    parser.add_argument("--crafter-achievements", action="store_true",
+                        help="add the 15 Crafter instructions that cover all 22 achievements")
     parser.add_argument("--json", default=None, help="write the rows to this JSON file")
     args = parser.parse_args()
     print(f"{'world':22s} {'subgoal':40s} {'success':>9s} {'rate':>7s}")
     rows = []
+    instructions = args.instruction + (list(CRAFTER_ACHIEVEMENTS) if args.crafter_achievements else [])
     for name in args.worlds:
-        rows.append(measure(name, args.seeds, args.noise, args.instruction))
-        print_row(rows[-1])
+        for instruction in instructions or [None]:
+            rows.append(measure(name, args.seeds, args.noise, instruction))
+            print_row(rows[-1])
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(rows, handle, indent=2)

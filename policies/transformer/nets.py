@@ -60,16 +60,17 @@ class CategoricalHead(nn.Module):
 class MixtureHead(nn.Module):
     """Continuous actions in [-1, 1]^A: a mixture of K diagonal Gaussians, so several modes survive."""
 
-    def __init__(self, dim: int, action_dim: int, mixtures: int) -> None:
+    def __init__(self, dim: int, action_dim: int, mixtures: int, min_std: float = 1e-3) -> None:
         super().__init__()
         self.action_dim, self.mixtures = action_dim, mixtures
+        self.min_log_std = math.log(min_std)
         self.linear = nn.Linear(dim, mixtures * (2 * action_dim + 1))
 
     def _split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         out = self.linear(features).float()
         logits, rest = out[..., : self.mixtures], out[..., self.mixtures:]
         means, log_stds = rest.view(*out.shape[:-1], self.mixtures, 2 * self.action_dim).chunk(2, -1)
-        return logits, torch.tanh(means), log_stds.clamp(-7, 2)
+        return logits, torch.tanh(means), log_stds.clamp(self.min_log_std, 2)
 
     def loss(self, features: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         logits, means, log_stds = self._split(features)
@@ -86,3 +87,34 @@ class MixtureHead(nn.Module):
             index = logits.argmax(-1).cpu()
         index = index.to(means.device)[..., None, None].expand(*index.shape, 1, self.action_dim)
         return means.gather(-2, index).squeeze(-2)
+
+
+class BinHead(nn.Module):
+    """Continuous actions in [-1, 1]^A as a categorical over uniform bins per dimension (as RT-1 does).
+
+    Point masses in the data (saturated commands at exactly +-1) are one bin each, so the loss cannot be
+    lowered without bound by sharpening a density on them; each dimension keeps several modes.
+    """
+
+    def __init__(self, dim: int, action_dim: int, bins: int) -> None:
+        super().__init__()
+        self.action_dim, self.bins = action_dim, bins
+        self.linear = nn.Linear(dim, action_dim * bins)
+        self.register_buffer("centres", torch.linspace(-1.0, 1.0, bins), persistent=False)
+
+    def _logits(self, features: torch.Tensor) -> torch.Tensor:
+        return self.linear(features).float().view(*features.shape[:-1], self.action_dim, self.bins)
+
+    def loss(self, features: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        logits = self._logits(features)
+        index = ((actions.clamp(-1, 1) + 1) / 2 * (self.bins - 1)).round().long()
+        return F.cross_entropy(logits.flatten(0, -2), index.flatten(), reduction="none").view(index.shape).sum(-1)
+
+    def sample(self, features: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
+        logits = self._logits(features)
+        if config.sample_actions:
+            probs = torch.softmax(logits / config.temperature, -1).cpu()
+            index = torch.multinomial(probs.view(-1, self.bins), 1, generator=generator).view(probs.shape[:-1])
+        else:
+            index = logits.argmax(-1).cpu()
+        return self.centres[index.to(self.centres.device)]

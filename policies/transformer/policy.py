@@ -10,14 +10,14 @@ from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
 from policies.base import Features, Policy
 from policies.transformer.config import TransformerConfig
-from policies.transformer.nets import CategoricalHead, CausalTransformer, MixtureHead
+from policies.transformer.nets import BinHead, CategoricalHead, CausalTransformer, MixtureHead
 
 
 class TransformerPolicy(Policy):
     """Causal transformer over the last `obs_horizon` (observation, goal) steps, one action per step.
 
     Trained on every position of a window at once (teacher forcing); acts from the last position.
-    Discrete worlds get a categorical head, continuous ones a Gaussian-mixture head.
+    Discrete worlds get a categorical head, continuous ones a Gaussian-mixture head or per-dimension bins.
     """
 
     name = "transformer"
@@ -28,8 +28,12 @@ class TransformerPolicy(Policy):
         self.backbone = CausalTransformer(config, features)
         if features.discrete:
             self.head = CategoricalHead(config.dim, features.action_dim)
+        elif config.head == "bins":
+            self.head = BinHead(config.dim, features.action_dim, config.bins)
+        elif config.head == "mixture":
+            self.head = MixtureHead(config.dim, features.action_dim, config.mixtures, config.min_std)
         else:
-            self.head = MixtureHead(config.dim, features.action_dim, config.mixtures)
+            raise ValueError(f"transformer policy: head must be 'mixture' or 'bins', got {config.head!r}")
 
     @classmethod
     def window_for(cls, config: TransformerConfig) -> WindowSpec:

@@ -12,6 +12,8 @@ from policies.base import load_policy
 
 CASES = {
     "transformer": ("transformer", {"dim": 64, "layers": 1, "heads": 2, "obs_horizon": 2, "mixtures": 4}),
+    "transformer_bins": ("transformer", {"dim": 64, "layers": 1, "heads": 2, "obs_horizon": 2, "head": "bins",
+                                         "bins": 32}),
     "diffusion": ("diffusion", {"dim": 64, "layers": 2, "heads": 2, "horizon": 8, "action_steps": 4,
                                 "goal_dropout": 0.0}),
 }
@@ -32,7 +34,9 @@ def test_both_modes_are_reproduced(case, bimodal_dataset, tmp_path):
             policy.config.sampler, policy.config.inference_steps = sampler, steps
         policy.reset(seed=0)
         with torch.no_grad():
-            first_action = policy.predict_chunk(batch)[:, 0].mean(-1).numpy()  # (128,) mean over the 4 dimensions
+            first_action = policy.predict_chunk(batch)[:, 0].numpy()  # (128, 4)
+        # joint modes (all four dimensions +1 or all -1) for the mixture and diffusion; bins are per dimension
+        first_action = first_action.ravel() if case == "transformer_bins" else first_action.mean(-1)
         positive, negative = (first_action > 0.5).mean(), (first_action < -0.5).mean()
         assert positive > 0.2 and negative > 0.2, (case, sampler, positive, negative)
         assert positive + negative > 0.8, (case, sampler, np.round(first_action, 2))  # few near the mean 0

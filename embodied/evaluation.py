@@ -88,6 +88,14 @@ def instruction_done(trajectory: Trajectory, instruction: str, env: Any, oracle:
     return True
 
 
+def oracle_length(oracle: Planner, instruction: str, observation: dict[str, Any], env: Any) -> int:
+    """Subgoals in the symbolic planner's plan for `instruction` (how long-horizon it is); -1 if it cannot plan."""
+    try:
+        return len(oracle.plan(instruction, observation, env.skills).subgoals)
+    except InvalidPlanError:
+        return -1
+
+
 def _per_skill(per_subgoal: dict[str, list[bool]], env: Any) -> dict[str, Any]:
     """Success per skill (pick_up, place_on, ...): the subgoals' attempts pooled over their arguments."""
     pooled: dict[str, list[bool]] = defaultdict(list)
@@ -109,6 +117,7 @@ def evaluate(config: EvalConfig, make_planner: Callable[[WorldSpec], Planner] | 
     per_subgoal: dict[str, list[bool]] = defaultdict(list)
     chain, done, steps, began = [], [], [], time.time()
     plan_sources: dict[str, int] = defaultdict(int)
+    by_length: dict[int, list[bool]] = defaultdict(list)  # instruction success by the oracle plan's length
     planning_ms: list[float] = []
     unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
     for episode in tqdm(range(config.episodes), desc=f"eval {spec.name}", unit="ep"):
@@ -123,6 +132,7 @@ def evaluate(config: EvalConfig, make_planner: Callable[[WorldSpec], Planner] | 
                 per_subgoal[result.subgoal].append(result.success)
         chain.append(all(r.success for r in trajectory.results if r.actor == "policy") and trajectory.success)
         done.append(instruction_done(trajectory, instruction, env, oracle))
+        by_length[oracle_length(oracle, instruction, trajectory.start_observation, env)].append(done[-1])
         planning_ms += trajectory.planning_ms
         for plan in trajectory.plans:
             plan_sources[plan.planner] += 1
@@ -139,6 +149,7 @@ def evaluate(config: EvalConfig, make_planner: Callable[[WorldSpec], Planner] | 
         "subgoals": {name: rate_summary(outcomes) for name, outcomes in sorted(per_subgoal.items())},
         "skills": _per_skill(per_subgoal, env),
         "chain_success": rate_summary(chain), "instruction_success": rate_summary(done),
+        "instruction_success_by_steps": {str(n): rate_summary(flags) for n, flags in sorted(by_length.items())},
         "planner": getattr(planner, "name", type(planner).__name__), "plan_sources": dict(plan_sources),
         "median_planning_ms": float(np.median(planning_ms)) if planning_ms else 0.0,
         "mean_steps": float(np.mean(steps)),

@@ -42,6 +42,7 @@ def test_collect_train_eval_run(tmp_path):
     assert agent.returncode == 0, agent.stderr
     metrics = json.loads(agent.stdout.strip().splitlines()[-1])
     assert metrics["planner"] == "llm" and metrics["instruction_success"]["attempts"] == 1
+    assert metrics["instruction_success_by_steps"]["3"]["attempts"] == 1  # collect 3 wood, place table, make
     assert 0 <= metrics["crafter_score"] <= 100 and metrics["median_planning_ms"] > 0
     assert sum(metrics["plan_sources"].values()) >= 1
 

@@ -11,11 +11,14 @@ import base64
 import io
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import crafter
 
+from embodied.envs.mujoco.kitchen_vocab import GOAL_TEXTS as KITCHEN_TASKS
+from embodied.envs.mujoco.tabletop_vocab import COLORS as TABLETOP_COLORS
 from embodied.types import OBS_RGB
 from planners.validation import Vocabulary
 
@@ -31,18 +34,27 @@ class Example:
     inventory: dict[str, int]
     nearby: tuple[str, ...]
     plan: tuple[str, ...]
+    state: dict[str, Any] = field(default_factory=dict)  # worlds without an inventory: the describe() dict
 
     def observation(self) -> dict[str, Any]:
+        if self.state:
+            return json.loads(json.dumps(self.state))  # a deep copy
         return {"inventory": dict(self.inventory), "nearby": list(self.nearby)}
 
 
 @dataclass(frozen=True)
 class WorldPrompt:
-    """What a language planner is told about one world: its rules, worked examples, inventory keys to hide."""
+    """What a language planner is told about one world: its rules, worked examples, inventory keys (and other
+    observation keys) to hide, and optionally its own one-line state summary instead of `describe_state`."""
 
     rules: str
     examples: tuple[Example, ...]
     hidden: frozenset[str] = frozenset()
+    summary: Callable[[dict[str, Any]], str] | None = None
+    skip: str = "Skip what the inventory already has."
+
+    def state(self, observation: dict[str, Any]) -> str:
+        return self.summary(observation) if self.summary else describe_state(observation, self.hidden)
 
 
 def _crafter_rules() -> str:
@@ -96,7 +108,156 @@ CRAFTER = WorldPrompt(
     ),
     hidden=frozenset({"health", "food", "drink", "energy"}),
 )
-PROMPTS: dict[str, WorldPrompt] = {"crafter": CRAFTER}
+
+
+def tabletop_state(on: dict[str, str] | None = None, regions: dict[str, str] | None = None,
+                   holding: str | None = None, xy: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:
+    """A TabletopEnv.describe()-shaped dict: `on` top -> block below, `regions` block -> region (of blocks on
+    the table), the held block; positions follow from `xy` (block -> table position; default a fixed layout
+    between the regions, region centres for blocks in a region, the lower block's for stacked ones)."""
+    on, regions = dict(on or {}), dict(regions or {})
+    places = {"red": (-0.06, 0.08), "green": (0.05, -0.02), "blue": (-0.02, -0.1)}
+    places.update({c: (-0.25 if r == "left" else 0.25, places[c][1] / 2) for c, r in regions.items()})
+    places.update(xy or {})
+    blocks: dict[str, list[float]] = {}
+    where: dict[str, str | None] = {}
+    for color in sorted(TABLETOP_COLORS, key=lambda c: _height(on, c)):  # lower blocks first
+        if color in on:
+            places[color], where[color] = places[on[color]], where[on[color]]
+        else:
+            where[color] = regions.get(color)
+        z = 0.52 if color == holding else 0.42 + 0.04 * _height(on, color)
+        blocks[color] = [round(float(v), 3) for v in (*places[color], z)]
+    return {
+        "world": "tabletop",
+        "blocks": {c: blocks[c] for c in TABLETOP_COLORS},
+        "on": on,
+        "on_table": [c for c in TABLETOP_COLORS if c not in on and c != holding],
+        "regions": {c: None if c == holding else where[c] for c in TABLETOP_COLORS},
+        "holding": holding,
+        "gripper_open": holding is None,
+        "gripper": [*blocks[holding][:2], 0.52] if holding else [0.0, 0.0, 0.65],
+    }
+
+
+def _height(on: dict[str, str], color: str) -> int:
+    height = 0
+    while color in on and height < 3:
+        color, height = on[color], height + 1
+    return height
+
+
+def _tabletop_summary(observation: dict[str, Any]) -> str:
+    on, regions, holding = observation.get("on") or {}, observation.get("regions") or {}, observation.get("holding")
+    parts = []
+    for color in TABLETOP_COLORS:
+        if color == holding:
+            where = "in the gripper"
+        elif color in on:
+            where = f"on the {on[color]} block"
+        elif regions.get(color):
+            where = f"on the table in the {regions[color]} region"
+        else:
+            where = "on the table, in no region"
+        parts.append(f"{color} block {where}")
+    hand = f"holding the {holding} block" if holding else "empty" + (
+        "" if observation.get("gripper_open", True) else " and closed")
+    return "; ".join(parts) + f"; gripper: {hand}"
+
+
+TABLETOP = WorldPrompt(
+    rules="\n".join([
+        "pick up the <color> block: the gripper must be empty and no block on it",
+        "place the <color> block on the <color> block: after picking it up; no block on the target",
+        "place the <color> block in the <left|right> region: after picking it up (lifts it there)",
+        "push the <color> block to the <left|right> region: the gripper empty, the block on the table, no block on "
+        "it (no pick up first)",
+        "open the gripper: drops the held block",
+        "a block in the way is first picked up and placed in a region; a held block is placed in a region before "
+        "the gripper picks another; towers are built bottom-up",
+    ]),
+    examples=(
+        Example("stack the red block on the blue block", {}, (),
+                ("pick up the red block", "place the red block on the blue block"), tabletop_state()),
+        Example("push the green block to the left region", {}, (), ("push the green block to the left region",),
+                tabletop_state()),
+        Example("put the blue block in the right region", {}, (),
+                ("pick up the blue block", "place the blue block in the right region"), tabletop_state()),
+        Example("pick up the green block", {}, (),
+                ("place the red block in the left region", "pick up the green block"), tabletop_state(holding="red")),
+        Example("put the green block on the red block", {}, (),
+                ("pick up the blue block", "place the blue block in the left region", "pick up the green block",
+                 "place the green block on the red block"), tabletop_state(on={"blue": "red"})),
+        Example("build a tower of blue on red on green", {}, (),
+                ("pick up the red block", "place the red block on the green block", "pick up the blue block",
+                 "place the blue block on the red block"), tabletop_state()),
+        Example("push the red block to the right region", {}, (),
+                ("pick up the red block", "place the red block in the right region"),
+                tabletop_state(on={"red": "green"})),
+        Example("place the green block on the blue block, then push the red block to the left region", {}, (),
+                ("pick up the green block", "place the green block on the blue block",
+                 "push the red block to the left region"), tabletop_state(regions={"blue": "right"})),
+        Example("pick up the blue block and open the gripper", {}, (),
+                ("pick up the blue block", "open the gripper"), tabletop_state()),
+        Example("put the red block on the green block", {}, (), ("place the red block on the green block",),
+                tabletop_state(holding="red")),
+        Example("push the blue block to the left region, then put the green block in the right region", {}, (),
+                ("push the blue block to the left region", "pick up the green block",
+                 "place the green block in the right region"), tabletop_state(regions={"red": "left"})),
+        Example("stack the green block on the red block, then stack the blue block on it", {}, (),
+                ("pick up the green block", "place the green block on the red block", "pick up the blue block",
+                 "place the blue block on the green block"), tabletop_state(regions={"red": "right"})),
+    ),
+    hidden=frozenset({"blocks", "gripper", "on_table"}),
+    summary=_tabletop_summary,
+    skip="Skip what is already true in the state.",
+)
+
+
+def kitchen_state(done: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A KitchenEnv.describe()-shaped dict with the tasks (canonical texts) in `done` already done."""
+    kettle = [-0.23, 0.75, 1.62] if "move the kettle" in done else [-0.269, 0.35, 1.626]
+    return {"world": "kitchen", "done": [t for t in KITCHEN_TASKS if t in done],
+            "remaining": [t for t in KITCHEN_TASKS if t not in done], "end_effector": [-0.099, 0.46, 2.114],
+            "kettle": kettle}
+
+
+def _kitchen_summary(observation: dict[str, Any]) -> str:
+    return f"already done: {', '.join(observation.get('done') or ()) or 'nothing'}"
+
+
+KITCHEN = WorldPrompt(
+    rules="\n".join([
+        "seven tasks, one subgoal each: open the microwave; move the kettle; turn on the light switch; "
+        "open the slide cabinet; open the hinge cabinet; turn on the bottom burner; turn on the top burner",
+        "do the tasks the instruction names, in the order it asks ('A after B' does B first)",
+        "skip tasks that are already done",
+    ]),
+    examples=(
+        Example("open the microwave", {}, (), ("open the microwave",), kitchen_state()),
+        Example("turn on the light switch and open the hinge cabinet", {}, (),
+                ("turn on the light switch", "open the hinge cabinet"), kitchen_state()),
+        Example("move the kettle", {}, (), ("move the kettle",), kitchen_state(("turn on the bottom burner",))),
+        Example("open the slide cabinet", {}, (), ("open the slide cabinet",), kitchen_state(("open the microwave",))),
+        Example("turn on the top burner, then the bottom burner", {}, (),
+                ("turn on the top burner", "turn on the bottom burner"), kitchen_state()),
+        Example("open the microwave, then move the kettle", {}, (), ("move the kettle",),
+                kitchen_state(("open the microwave",))),
+        Example("turn on the bottom burner after opening the hinge cabinet", {}, (),
+                ("open the hinge cabinet", "turn on the bottom burner"), kitchen_state()),
+        Example("switch on the light, open the slide cabinet and move the kettle", {}, (),
+                ("turn on the light switch", "open the slide cabinet", "move the kettle"),
+                kitchen_state(("open the hinge cabinet",))),
+        Example("open the hinge cabinet and the microwave", {}, (),
+                ("open the hinge cabinet", "open the microwave"), kitchen_state()),
+        Example("turn on the top burner", {}, (), ("turn on the top burner",),
+                kitchen_state(("turn on the light switch", "open the microwave"))),
+    ),
+    hidden=frozenset({"remaining", "end_effector", "kettle"}),
+    summary=_kitchen_summary,
+    skip="Skip tasks that are already done.",
+)
+PROMPTS: dict[str, WorldPrompt] = {"crafter": CRAFTER, "tabletop": TABLETOP, "kitchen": KITCHEN}
 
 
 def world_prompt(vocab: Vocabulary) -> WorldPrompt:
@@ -110,7 +271,7 @@ def describe_state(observation: dict[str, Any], hidden: frozenset[str] = frozens
     items = [f"{count} {name.replace('_', ' ')}" for name, count in inventory.items() if count and name not in hidden]
     parts = [f"inventory: {', '.join(items) or 'empty'}"]
     for key, value in observation.items():
-        if key in _SKIPPED_KEYS or value in (None, [], {}, ""):
+        if key in _SKIPPED_KEYS or key in hidden or value in (None, [], {}, ""):
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else json.dumps(value, default=str)
         parts.append(f"{key.replace('_', ' ')}: {shown}")
@@ -133,7 +294,7 @@ def select_examples(examples: tuple[Example, ...], instruction: str, k: int) -> 
 
 def _system(vocab: Vocabulary, prompt: WorldPrompt, rules: bool) -> str:
     text = (f"You plan for an agent in the {vocab.world} world. Reply with a JSON list of subgoals, in order, "
-            f"that achieve the instruction from the state. Skip what the inventory already has.")
+            f"that achieve the instruction from the state. {prompt.skip}")
     return text + (f"\nRules:\n{prompt.rules}" if rules else "")
 
 
@@ -150,11 +311,11 @@ def plan_messages(vocab: Vocabulary, instruction: str, observation: dict[str, An
     prompt = world_prompt(vocab)
     messages: list[dict[str, Any]] = [{"role": "system", "content": _system(vocab, prompt, rules)}]
     for example in select_examples(prompt.examples, instruction, examples):
-        messages.append({"role": "user", "content": user_turn(describe_state(example.observation(), prompt.hidden),
+        messages.append({"role": "user", "content": user_turn(prompt.state(example.observation()),
                                                               example.instruction)})
         plan = list(example.plan)
         messages.append({"role": "assistant", "content": json.dumps({plan_key: plan} if plan_key else plan)})
-    text = user_turn(describe_state(observation, prompt.hidden), instruction, note)
+    text = user_turn(prompt.state(observation), instruction, note)
     rgb = observation.get(OBS_RGB)
     if image and rgb is not None:
         content: Any = [{"type": "text", "text": text},
@@ -175,7 +336,7 @@ def explain_messages(vocab: Vocabulary, instruction: str, observation: dict[str,
                      failed: str, reason: str) -> list[dict[str, Any]]:
     """Ask why a subgoal failed, from the state now (the 'explain' of describe - explain - plan)."""
     prompt = world_prompt(vocab)
-    state = describe_state(observation, prompt.hidden)
+    state = prompt.state(observation)
     return [
         {"role": "system", "content": f"You help an agent in the {vocab.world} world. Rules:\n{prompt.rules}"},
         {"role": "user", "content": f"State: {state}\nInstruction: {instruction}\nDone: {', '.join(done) or 'nothing'}"

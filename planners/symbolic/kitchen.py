@@ -18,7 +18,7 @@ from embodied.envs.mujoco.kitchen_vocab import (
     make_subgoal,
     mentioned_tasks,
 )
-from embodied.types import InvalidPlanError, Plan, Skill
+from embodied.types import InvalidPlanError, Plan, Skill, Subgoal
 from planners.base import Planner
 
 _CLAUSES = re.compile(r"\s*(?:[,;.]|\band then\b|\bthen\b|\band\b|\bafterwards\b|\bfinally\b|\bfirst\b)\s*")
@@ -42,6 +42,27 @@ class KitchenPlanner(Planner):
         skipped = [TASK_TEXTS[task] for task in tasks if TASK_TEXTS[task] in done]
         explanation = f"already done: {', '.join(skipped)}" if skipped else ""
         return Plan(instruction, subgoals, self.name, explanation)
+
+    def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
+        """Raise InvalidPlanError for a task done twice or already done at the start, or (given an instruction
+        the keyword rules can read) a task it names that the plan never does."""
+        done = set(observation.get("done", ()))
+        seen: set[str] = set()
+        for number, subgoal in enumerate(subgoals, 1):
+            if subgoal.text in seen:
+                raise InvalidPlanError(f"subgoal {number} {subgoal.text!r} repeats a task the plan already does")
+            if subgoal.text in done:
+                raise InvalidPlanError(f"subgoal {number} {subgoal.text!r} is already done: skip it")
+            seen.add(subgoal.text)
+        if not instruction:
+            return
+        try:
+            tasks = ordered_tasks(instruction)
+        except InvalidPlanError:
+            return  # an instruction the keyword rules cannot read: nothing to hold the plan to
+        for task in tasks:
+            if TASK_TEXTS[task] not in seen | done:
+                raise InvalidPlanError(f"the plan never does {TASK_TEXTS[task]!r}, which the instruction asks for")
 
 
 def ordered_tasks(instruction: str) -> list[str]:

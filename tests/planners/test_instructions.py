@@ -4,9 +4,16 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
+from embodied.envs.mujoco import tabletop_instructions
+from embodied.envs.mujoco.kitchen import sample_instruction
+from embodied.registry import load_symbol, world
 from planners.instructions import generate
-from planners.prompts import CRAFTER, plan_messages, select_examples
+from planners.prompts import CRAFTER, PROMPTS, plan_messages, select_examples
 from planners.symbolic.crafter import CrafterPlanner
+from planners.symbolic.tabletop import TableState, parse_instruction
 from planners.validation import parse_reply, vocabulary
 
 
@@ -45,3 +52,81 @@ def test_eval_planner_cli_scores_the_symbolic_planner_on_200_instructions(tmp_pa
     assert summary["instructions"] == 200 and summary["backend"] == "symbolic"
     assert 0 < summary["exact_match"] == summary["executable"] < 1  # paraphrases it cannot read are errors
     assert json.loads(out.read_text())["cases"][0]["oracle"]
+
+
+@pytest.mark.parametrize("name", ["tabletop", "kitchen"])
+def test_200_distinct_seeded_instructions_per_world_all_plannable_none_an_example(name):
+    cases = generate(200, seed=5, world=name)
+    texts = [c.instruction for c in cases]
+    assert len(set(texts)) == 200
+    assert texts == [c.instruction for c in generate(200, seed=5, world=name)]
+    assert [c.observation for c in cases] == [c.observation for c in generate(200, seed=5, world=name)]
+    assert texts != [c.instruction for c in generate(200, seed=6, world=name)]
+    examples = {e.instruction for prompt in PROMPTS.values() for e in prompt.examples}
+    assert not set(texts) & examples
+    oracle, vocab = load_symbol(world(name).planner)(), vocabulary(name)
+    sizes = set()
+    for case in cases:  # the oracle plans every canonical target from the start state, and the plan runs
+        assert case.observation["world"] == name
+        plan = oracle.plan(case.canonical, case.observation, vocab.skills).subgoals
+        assert plan, case
+        oracle.check(plan, case.observation, case.canonical)
+        sizes.add(len(case.targets))
+    assert {1, 2, 3} <= sizes  # chains of one to three targets
+
+
+def test_evaluation_wordings_are_not_the_recorders():
+    rng = np.random.default_rng(0)
+    recorded = {tabletop_instructions.sample(rng) for _ in range(20000)}
+    assert not recorded & {c.instruction for c in generate(200, seed=0, world="tabletop")}
+    recorded = {sample_instruction(rng) for _ in range(20000)}
+    assert not recorded & {c.instruction for c in generate(200, seed=0, world="kitchen")}
+
+
+def test_tabletop_cases_start_plausibly_and_no_clause_undoes_an_earlier_one():
+    for case in generate(200, seed=1, world="tabletop"):
+        obs = case.observation
+        assert set(obs) == {"world", "blocks", "on", "on_table", "regions", "holding", "gripper_open", "gripper"}
+        assert obs["gripper_open"] == (obs["holding"] is None)
+        goals = parse_instruction(case.canonical)
+        state = TableState.from_observation(obs)
+        assert not any(state.holds(goal) for goal in goals)  # nothing asked for is already true
+        oracle = load_symbol(world("tabletop").planner)()
+        for subgoal in oracle.plan(case.canonical, obs).subgoals:
+            state.apply(subgoal)
+        assert all(state.holds(g) for g in goals if g.skill in ("place_on", "place_in", "push_to")), case
+
+
+def test_kitchen_cases_skip_tasks_already_done():
+    cases = generate(200, seed=2, world="kitchen")
+    oracle = load_symbol(world("kitchen").planner)()
+    skipped = 0
+    for case in cases:
+        done = set(case.observation["done"])
+        plan = [s.text for s in oracle.plan(case.canonical, case.observation).subgoals]
+        assert plan == [t for t in case.targets if t not in done]
+        skipped += len(plan) < len(case.targets)
+    assert skipped > 5
+
+
+@pytest.mark.parametrize("name", ["tabletop", "kitchen"])
+def test_worked_examples_are_what_the_oracle_plans(name):
+    vocab, oracle = vocabulary(name), load_symbol(world(name).planner)()
+    assert 8 <= len(PROMPTS[name].examples) <= 12
+    for example in PROMPTS[name].examples:
+        observation = example.observation()
+        assert observation["world"] == name
+        plan = parse_reply(json.dumps(list(example.plan)), vocab)
+        oracle.check(plan, observation, example.instruction)
+        assert [s.text for s in oracle.plan(example.instruction, observation).subgoals] == list(example.plan)
+
+
+def test_tabletop_and_kitchen_prompts_summarise_the_state():
+    case = generate(1, seed=0, world="tabletop")[0]
+    messages = plan_messages(vocabulary("tabletop"), case.instruction, case.observation, examples=3)
+    assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    assert "red block" in messages[-1]["content"] and "gripper:" in messages[-1]["content"]
+    assert "inventory" not in messages[-1]["content"] and "0.42" not in messages[-1]["content"]
+    observation = {"world": "kitchen", "done": ["open the microwave"], "remaining": [], "end_effector": [0, 0, 0]}
+    messages = plan_messages(vocabulary("kitchen"), "shift the kettle", observation, examples=2)
+    assert messages[-1]["content"] == "State: already done: open the microwave\nInstruction: shift the kettle"

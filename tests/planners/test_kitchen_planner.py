@@ -1,6 +1,6 @@
 import pytest
 
-from embodied.envs.mujoco.kitchen_vocab import GOAL_TEXTS, SKILLS
+from embodied.envs.mujoco.kitchen_vocab import GOAL_TEXTS, SKILLS, parse
 from embodied.types import InvalidPlanError
 from planners.symbolic.kitchen import KitchenPlanner
 
@@ -52,3 +52,17 @@ def test_unknown_or_ambiguous_instructions_are_invalid(instruction):
 def test_tasks_without_a_skill_are_invalid():
     with pytest.raises(InvalidPlanError, match="no skill"):
         KitchenPlanner().plan("open the microwave", {}, SKILLS[1:])
+
+
+def test_check_holds_a_plan_to_the_instruction_and_the_tasks_done():
+    planner = KitchenPlanner()
+    microwave, light = parse("open the microwave"), parse("turn on the light switch")
+    planner.check([microwave, light], {"done": []}, "open the microwave and turn on the light")
+    planner.check([light], {"done": ["open the microwave"]}, "open the microwave and turn on the light")
+    planner.check([light], {"done": []}, "do something only a person understands")  # unreadable: not held to it
+    with pytest.raises(InvalidPlanError, match="never does 'turn on the light switch'"):
+        planner.check([microwave], {"done": []}, "open the microwave and turn on the light")
+    with pytest.raises(InvalidPlanError, match="already done"):
+        planner.check([microwave, light], {"done": ["open the microwave"]})
+    with pytest.raises(InvalidPlanError, match="repeats"):
+        planner.check([light, light], {"done": []})

@@ -92,4 +92,5 @@ PLANNERS: dict[str, str] = {
     "symbolic": "",  # the world's own symbolic planner (WorldSpec.planner)
     "llm": "planners.llm:LLMPlanner",  # the bundled SmolLM2-135M-Instruct, few-shot + constrained decoding
     "openai": "planners.openai_compat:OpenAIPlanner",  # any OpenAI-compatible chat endpoint
+    "mllm": "planners.mllm:MLLMPlanner",  # the project's own image encoder + LoRA SmolLM2 (embodied train-planner)
 }

@@ -111,3 +111,7 @@ class Feedback:
     observation: dict[str, Any]
     completed: list[Subgoal] = field(default_factory=list)
     reason: str = ""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint directory exists but cannot be read (corrupt or foreign files)."""

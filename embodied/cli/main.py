@@ -13,6 +13,7 @@ COMMANDS = {
     "eval": ("eval", "evaluate a trained policy: success per subgoal with 95%% CIs, printed as JSON"),
     "run": ("run", "plan an instruction and execute it with a trained policy; writes a video"),
     "eval-planner": ("eval_planner", "score a planner backend against the symbolic oracle on generated instructions"),
+    "train-planner": ("train_planner", "fine-tune the mllm planner (image encoder + LoRA) on dataset pairs"),
 }
 EXAMPLES = """examples:
   embodied collect env=crafter episodes=2 out=data/demo.hdf5
@@ -21,6 +22,7 @@ EXAMPLES = """examples:
   embodied eval checkpoint=data/runs/t episodes=2
   embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
   embodied eval-planner backend=llm n=200
+  embodied train-planner dataset=data/demo.hdf5 out=data/runs/mllm steps=300
 """
 
 
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from embodied.cli import commands
     from embodied.datasets.hdf5 import DatasetError
     from embodied.registry import MissingDependencyError
-    from embodied.types import InvalidPlanError, UnknownSubgoalError
+    from embodied.types import CheckpointError, InvalidPlanError, UnknownSubgoalError
 
     try:
         if args.command == "data":
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args.overrides)
     except (ConfigError, DatasetError, MissingDependencyError, InvalidPlanError, UnknownSubgoalError,
-            FileNotFoundError, KeyError) as error:
+            FileNotFoundError, KeyError, CheckpointError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"embodied {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -1,0 +1,89 @@
+"""Training pairs for the `mllm` planner: (frame, state summary, instruction) -> the symbolic oracle's plan.
+
+States come from HDF5 datasets recorded by `embodied collect` (the real scripted expert). The file keeps
+each step's frame (obs/rgb) and inventory but not what was nearby, so every episode is replayed in the world
+from its recorded seed with its recorded actions, and the env's own `describe()` is taken at each step whose
+replayed frame and inventory equal the recorded ones (steps where the replay diverged are skipped). The
+user turn is exactly what planners/prompts.py writes at planning time (`user_turn(describe_state(...))`).
+
+Instructions are drawn with planners/instructions.py's templates (`sample_crafter_case`); any text that
+`generate(200, seed=0)` produces (the evaluation set of `embodied eval-planner`) is never used, so the
+planner is scored on instructions it never trained on. A `synthetic` share of pairs uses the generator's
+own random start states, without an image (as `eval-planner` and other text-only callers plan).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from embodied.registry import load_symbol
+from embodied.registry import world as world_spec
+from embodied.types import InvalidPlanError
+from planners import prompts
+from planners.instructions import generate, sample_crafter_case
+from planners.mllm.model import Sample
+from planners.validation import vocabulary
+
+EVAL_N, EVAL_SEED = 200, 0  # `embodied eval-planner` defaults: these instructions are held out
+
+
+def dataset_states(paths: Sequence[str], max_episodes: int = 0) -> list[tuple[np.ndarray, dict[str, Any]]]:
+    """(rgb frame, observation) for every step of the datasets whose replay reproduces the recording."""
+    from embodied.datasets.hdf5 import demo_names, env_args, open_dataset, read_episode
+
+    states: list[tuple[np.ndarray, dict[str, Any]]] = []
+    for path in paths:
+        with open_dataset(path) as file:
+            args = env_args(file)
+            env = world_spec(args["env_name"]).make_env(**(args.get("env_kwargs") or {}))
+            names = demo_names(file)[:max_episodes or None]
+            for name in names:
+                episode = read_episode(file, name)
+                obs, _ = env.reset(seed=episode.seed)
+                for t, action in enumerate(episode.actions):
+                    if (np.array_equal(obs["rgb"], episode.obs["rgb"][t])
+                            and np.array_equal(obs["inventory"], episode.obs["inventory"][t])):
+                        states.append((episode.obs["rgb"][t], observation_of(env.describe())))
+                    obs, *_ = env.step(action)
+            env.close()
+    return states
+
+
+def observation_of(described: dict[str, Any]) -> dict[str, Any]:
+    """The planner-visible part of an env's `describe()` (what prompts.describe_state shows)."""
+    return {key: value for key, value in described.items() if key not in ("achievements", "subgoal")}
+
+
+def held_out(world: str = "crafter") -> set[str]:
+    return {case.instruction for case in generate(EVAL_N, EVAL_SEED, world)}
+
+
+def make_pairs(states: Sequence[tuple[np.ndarray, dict[str, Any]]], n: int, seed: int = 1,
+               synthetic: float = 0.5, world: str = "crafter") -> list[Sample]:
+    """`n` samples: a dataset state (with its frame) or, with probability `synthetic` (always, if there are no
+    states), a generated text-only start state; a fresh instruction; the oracle's plan as the target."""
+    vocab = vocabulary(world)
+    oracle = load_symbol(world_spec(world).planner)()
+    hidden = prompts.world_prompt(vocab).hidden
+    excluded = held_out(world)
+    rng = np.random.default_rng(seed)
+    samples: list[Sample] = []
+    for _ in range(50 * n):
+        if len(samples) >= n:
+            break
+        case = sample_crafter_case(rng)
+        if case is None or case.instruction in excluded:
+            continue
+        image, observation = None, case.observation
+        if states and rng.random() >= synthetic:
+            image, observation = states[int(rng.integers(len(states)))]
+        try:
+            plan = oracle.plan(case.canonical, observation, vocab.skills)
+        except InvalidPlanError:
+            continue
+        user = prompts.user_turn(prompts.describe_state(observation, hidden), case.instruction)
+        samples.append(Sample(user, image, tuple(s.text for s in plan.subgoals)))
+    return samples

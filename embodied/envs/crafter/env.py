@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import crafter
@@ -13,6 +14,30 @@ from embodied.envs.crafter import vocab
 from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
+
+
+class _OrderedSet(dict):
+    """The set interface crafter's world uses for its per-chunk objects (add, remove, iteration), iterated in
+    insertion order. crafter keeps plain sets of objects, which iterate in memory-address order, and draws its
+    creature spawns / despawns from lists built from them: the same seed then plays out differently from one
+    run to the next. In insertion order it does not."""
+
+    def add(self, item: Any) -> None:
+        self[item] = None
+
+    def remove(self, item: Any) -> None:
+        del self[item]
+
+
+def _reproducible_reset(world: Any) -> Any:
+    """crafter's World.reset, then per-chunk objects in insertion order (see _OrderedSet)."""
+    original = world.reset
+
+    def reset(seed: int | None = None) -> None:
+        original(seed=seed)
+        world._chunks = collections.defaultdict(_OrderedSet)
+
+    return reset
 NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
 
 
@@ -38,6 +63,7 @@ class CrafterEnv(SubgoalEnv):
         self.max_subgoal_steps = max_subgoal_steps
         self.render_mode = render_mode
         self._env = crafter.Env(size=(size, size), length=max_steps, seed=0, reward=True)
+        self._env._world.reset = _reproducible_reset(self._env._world)
         self.observation_space = spaces.Dict({
             OBS_RGB: spaces.Box(0, 255, (size, size, 3), np.uint8),
             OBS_INVENTORY: spaces.Box(0, 9, (len(vocab.ITEMS),), np.uint8),

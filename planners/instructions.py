@@ -40,6 +40,8 @@ OTHER = {
     "eat plant": ("eat a plant", "grow a sapling and eat it"),
 }
 CHAINS = ("{a}, then {b}", "{a} and then {b}", "first {a}, then {b}", "{a}; after that {b}")
+# A drawn case before its start state: (instruction, canonical targets, draws the start observation)
+Draft = tuple[str, tuple[str, ...], Callable[[], dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -58,30 +60,41 @@ class InstructionCase:
 
 def generate(n: int, seed: int = 0, world: str = "crafter") -> list[InstructionCase]:
     """`n` cases with distinct instruction texts (none of them a few-shot example's)."""
-    if world in _WORLD_CASES:
-        return _generate_world(n, seed, world)
-    if world != "crafter":
-        raise ValueError(f"no instruction templates for world {world!r} yet; available: crafter, "
-                         f"{', '.join(_WORLD_CASES)}")
+    if world not in _WORLD_CASES:
+        raise ValueError(f"no instruction templates for world {world!r} yet; available: {', '.join(_WORLD_CASES)}")
+    draft, feasible = _WORLD_CASES[world]
     rng = np.random.default_rng(seed)
     examples = {example.instruction for prompt in PROMPTS.values() for example in prompt.examples}
     cases: dict[str, InstructionCase] = {}
     for _ in range(200 * n):
         if len(cases) >= n:
             break
-        parts = [_target(rng) for _ in range(1 if rng.random() < 0.75 else 2)]
-        if len(parts) == 2 and parts[0][1] == parts[1][1]:
+        drawn = draft(rng)
+        if drawn is None:
             continue
-        if len(parts) == 1:
-            text = parts[0][0]
-        else:
-            text = str(rng.choice(CHAINS)).format(a=parts[0][0], b=parts[1][0])
+        text, targets, start = drawn
         if text in examples or text in cases:
             continue
-        cases[text] = InstructionCase(text, tuple(target for _, target in parts), _observation(rng))
+        observation = start()  # drawn only for a new text (Crafter draws its start state after the text)
+        if feasible(targets, observation):
+            cases[text] = InstructionCase(text, targets, observation)
     if len(cases) < n:
-        raise ValueError(f"the templates give only {len(cases)} distinct instructions, fewer than n={n}")
+        raise ValueError(f"the {world} templates give only {len(cases)} distinct instructions, fewer than n={n}")
     return list(cases.values())
+
+
+def _crafter_instruction(rng: np.random.Generator) -> tuple[str, tuple[str, ...]] | None:
+    """(paraphrased instruction, canonical targets) of 1-2 targets; None for a chain that repeats its target."""
+    parts = [_target(rng) for _ in range(1 if rng.random() < 0.75 else 2)]
+    if len(parts) == 2 and parts[0][1] == parts[1][1]:
+        return None
+    text = parts[0][0] if len(parts) == 1 else str(rng.choice(CHAINS)).format(a=parts[0][0], b=parts[1][0])
+    return text, tuple(target for _, target in parts)
+
+
+def _crafter_draft(rng: np.random.Generator) -> Draft | None:
+    drawn = _crafter_instruction(rng)
+    return None if drawn is None else (*drawn, lambda: _observation(rng))
 
 
 def _target(rng: np.random.Generator) -> tuple[str, str]:
@@ -301,36 +314,24 @@ def _kitchen_feasible(targets: tuple[str, ...], observation: dict[str, Any]) -> 
     return bool(set(targets) - set(observation["done"]))
 
 
-_WORLD_CASES: dict[str, tuple[Callable[[np.random.Generator], tuple[str, tuple[str, ...], dict[str, Any]]],
+def _eager(case: Callable[[np.random.Generator], tuple[str, tuple[str, ...], dict[str, Any]]]):
+    """A draft from a sampler that draws its start state together with the text."""
+    def draft(rng: np.random.Generator) -> Draft:
+        text, targets, start = case(rng)
+        return text, targets, lambda: start
+    return draft
+
+
+_WORLD_CASES: dict[str, tuple[Callable[[np.random.Generator], Draft | None],
                               Callable[[tuple[str, ...], dict[str, Any]], bool]]] = {
-    "tabletop": (_tabletop_case, _tabletop_feasible),
-    "kitchen": (_kitchen_case, _kitchen_feasible),
+    "crafter": (_crafter_draft, lambda targets, observation: True),
+    "tabletop": (_eager(_tabletop_case), _tabletop_feasible),
+    "kitchen": (_eager(_kitchen_case), _kitchen_feasible),
 }
-
-
-def _generate_world(n: int, seed: int, world: str) -> list[InstructionCase]:
-    """Distinct feasible cases from a world's templates (never a worked example's instruction)."""
-    sample, feasible = _WORLD_CASES[world]
-    rng = np.random.default_rng(seed)
-    examples = {example.instruction for prompt in PROMPTS.values() for example in prompt.examples}
-    cases: dict[str, InstructionCase] = {}
-    for _ in range(200 * n):
-        if len(cases) >= n:
-            break
-        text, targets, observation = sample(rng)
-        if text in examples or text in cases or not feasible(targets, observation):
-            continue
-        cases[text] = InstructionCase(text, targets, observation)
-    if len(cases) < n:
-        raise ValueError(f"the {world} templates give only {len(cases)} distinct instructions, fewer than n={n}")
-    return list(cases.values())
 
 
 def sample_crafter_case(rng: np.random.Generator) -> InstructionCase | None:
     """One Crafter case drawn as `generate` draws them (training data for planners/mllm); None for a chain
     that repeats its target. Not filtered: callers drop the evaluation set's instructions themselves."""
-    parts = [_target(rng) for _ in range(1 if rng.random() < 0.75 else 2)]
-    if len(parts) == 2 and parts[0][1] == parts[1][1]:
-        return None
-    text = parts[0][0] if len(parts) == 1 else str(rng.choice(CHAINS)).format(a=parts[0][0], b=parts[1][0])
-    return InstructionCase(text, tuple(target for _, target in parts), _observation(rng))
+    drawn = _crafter_instruction(rng)
+    return None if drawn is None else InstructionCase(*drawn, _observation(rng))

@@ -37,6 +37,15 @@ class CausalTransformer(nn.Module):
         return self.norm(self.blocks(tokens, mask=mask, is_causal=True))
 
 
+def choose(logits: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
+    """Indices over the last dimension of `logits`, on the CPU: sampled at `config.temperature` when
+    `config.sample_actions`, else the most likely."""
+    if not config.sample_actions:
+        return logits.argmax(-1).cpu()
+    probs = torch.softmax(logits / config.temperature, -1).cpu()
+    return torch.multinomial(probs.view(-1, probs.shape[-1]), 1, generator=generator).view(probs.shape[:-1])
+
+
 class CategoricalHead(nn.Module):
     """Discrete actions: logits over the action set."""
 
@@ -50,11 +59,7 @@ class CategoricalHead(nn.Module):
         return F.cross_entropy(logits.flatten(0, 1), actions.flatten().long(), reduction="none").view(actions.shape)
 
     def sample(self, features: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
-        logits = self.linear(features).float()
-        if not config.sample_actions:
-            return logits.argmax(-1)
-        probs = torch.softmax(logits / config.temperature, -1).cpu()
-        return torch.multinomial(probs.view(-1, probs.shape[-1]), 1, generator=generator).view(probs.shape[:-1])
+        return choose(self.linear(features).float(), config, generator)
 
 
 class MixtureHead(nn.Module):
@@ -80,12 +85,8 @@ class MixtureHead(nn.Module):
 
     def sample(self, features: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
         logits, means, _ = self._split(features)
-        if config.sample_actions:
-            probs = torch.softmax(logits / config.temperature, -1).cpu()
-            index = torch.multinomial(probs.view(-1, self.mixtures), 1, generator=generator).view(probs.shape[:-1])
-        else:
-            index = logits.argmax(-1).cpu()
-        index = index.to(means.device)[..., None, None].expand(*index.shape, 1, self.action_dim)
+        index = choose(logits, config, generator).to(means.device)
+        index = index[..., None, None].expand(*index.shape, 1, self.action_dim)
         return means.gather(-2, index).squeeze(-2)
 
 
@@ -111,10 +112,4 @@ class BinHead(nn.Module):
         return F.cross_entropy(logits.flatten(0, -2), index.flatten(), reduction="none").view(index.shape).sum(-1)
 
     def sample(self, features: torch.Tensor, config: TransformerConfig, generator: torch.Generator) -> torch.Tensor:
-        logits = self._logits(features)
-        if config.sample_actions:
-            probs = torch.softmax(logits / config.temperature, -1).cpu()
-            index = torch.multinomial(probs.view(-1, self.bins), 1, generator=generator).view(probs.shape[:-1])
-        else:
-            index = logits.argmax(-1).cpu()
-        return self.centres[index.to(self.centres.device)]
+        return self.centres[choose(self._logits(features), config, generator).to(self.centres.device)]

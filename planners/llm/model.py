@@ -72,8 +72,7 @@ class LocalChatModel:
         self.tokenizer, self.model = load(path, threads)
         self.name = os.path.basename(path or bundled_model_path()).removesuffix(".gguf")
         self.runner = CachedRunner(self.model)
-        self.stop_tokens = {t for t in (self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids(
-            "<|im_end|>")) if isinstance(t, int) and t >= 0}
+        self.stop_tokens = stop_tokens(self.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}
         self._lock = threading.Lock()  # one generation at a time (the server may be asked concurrently)
 
@@ -98,6 +97,12 @@ class LocalChatModel:
         if key not in self._grammars:
             self._grammars[key] = ListGrammar.build(self.tokenizer, key)
         return self._grammars[key]
+
+
+def stop_tokens(tokenizer: Any) -> set[int]:
+    """Token ids that end a chat reply: end of sequence and the chat template's end of turn."""
+    ids = (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
+    return {t for t in ids if isinstance(t, int) and t >= 0}
 
 
 def text_of(content: Any) -> str:

@@ -28,6 +28,7 @@ import torch
 
 from embodied.types import CheckpointError
 from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
+from planners.llm.model import stop_tokens, text_of
 from planners.mllm.vision import VisualTokens
 
 SYSTEM = "You plan for an agent in the {world} world. Reply with a JSON list of subgoals, in order."
@@ -200,9 +201,7 @@ class MLLMChatModel:
     def __init__(self, checkpoint: str, threads: int = 1) -> None:
         self.model = MLLM.load(checkpoint, threads)
         self.name = f"mllm ({os.path.basename(os.path.normpath(checkpoint))})"
-        self.stop_tokens = {t for t in (self.model.tokenizer.eos_token_id,
-                                        self.model.tokenizer.convert_tokens_to_ids("<|im_end|>"))
-                            if isinstance(t, int) and t >= 0}
+        self.stop_tokens = stop_tokens(self.model.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}
         self._lock = threading.Lock()
 
@@ -226,17 +225,11 @@ def read_messages(messages: list[dict[str, Any]]) -> tuple[str, Any, list[tuple[
     users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
     if not users:
         raise ValueError("mllm: the conversation has no user turn")
-    planned = [i for i in users if _text(messages[i]["content"]).startswith("State:")]
+    planned = [i for i in users if text_of(messages[i]["content"]).startswith("State:")]
     index = planned[-1] if planned else users[-1]
     content = messages[index]["content"]
-    turns = [(m["role"], _text(m["content"])) for m in messages[index + 1:]]
-    return _text(content), _image(content), turns
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    turns = [(m["role"], text_of(m["content"])) for m in messages[index + 1:]]
+    return text_of(content), _image(content), turns
 
 
 def _image(content: Any) -> Any:

@@ -14,6 +14,7 @@ from embodied.envs.crafter import vocab
 from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
+NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
 
 
 class _OrderedSet(dict):
@@ -38,7 +39,6 @@ def _reproducible_reset(world: Any) -> Any:
         world._chunks = collections.defaultdict(_OrderedSet)
 
     return reset
-NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
 
 
 class CrafterEnv(SubgoalEnv):

@@ -10,13 +10,13 @@ output never raises out of `plan` / `replan`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from embodied.registry import load_symbol
 from embodied.registry import world as world_spec
-from embodied.types import Feedback, InvalidPlanError, Plan, Skill
+from embodied.types import Feedback, InvalidPlanError, Plan, Skill, Subgoal
 from planners import prompts
 from planners.base import Planner
 from planners.validation import Vocabulary, parse_reply, validate, vocabulary
@@ -28,15 +28,21 @@ class ModelError(RuntimeError):
     """The chat model could not answer (server down, bad HTTP status, malformed response)."""
 
 
+Feasible = Callable[[Sequence[int]], Collection[int]]
+"""Grounded decoding: the indices of the choices the world's rules allow after a plan prefix (given as indices)."""
+
+
 class ChatModel(Protocol):
-    """A chat model: messages in, reply text out; `choices` (subgoal texts) asks for a constrained JSON list."""
+    """A chat model: messages in, reply text out; `choices` (subgoal texts) asks for a constrained JSON list,
+    `feasible` (where the model runs here) restricts each item to what the world allows after the ones before."""
 
     name: str
     accepts_images: bool
     plan_key: str  # "" = plans are bare JSON lists; else the object key a structured reply holds them under
 
     def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
-                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str: ...
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (),
+                 feasible: Feasible | None = None) -> str: ...
 
 
 @dataclass
@@ -48,6 +54,7 @@ class LanguagePlannerConfig:
     max_tokens: int = 160  # reply budget of an unconstrained plan
     explain_tokens: int = 40  # budget of the one-sentence failure explanation when re-planning
     constrain: bool = True  # restrict replies to the vocabulary (JSON list of allowed subgoal texts)
+    grounded: bool = True  # and each item to one the world's rules allow after the ones before (local models)
     examples: int = 4  # worked examples shown, those most like the instruction (0 = all of the world's)
     rules: bool = False  # also list the world's rules (recipes) in the prompt; helps larger models
     repair: bool = True  # re-prompt once with the validator's error
@@ -61,6 +68,7 @@ class LanguagePlanner(Planner):
         self.model, self.config, self.name = model, config, name
         self.wants_image = model.accepts_images
         self._oracles: dict[str, Planner] = {}
+        self._choices: dict[str, list[Subgoal]] = {}
 
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
         return self._plan(instruction, observation, skills, note="")
@@ -107,8 +115,10 @@ class LanguagePlanner(Planner):
                  observation: dict[str, Any], skills: tuple[Skill, ...]):
         """(reply, subgoals, None) for a valid reply; (reply or None, None, reason) otherwise."""
         choices = vocab.texts if self.config.constrain else None
+        feasible = self.feasible(observation) if choices and self.config.grounded else None
         try:
-            reply = self.model.complete(messages, choices, self.config.max_subgoals, self.config.max_tokens)
+            reply = self.model.complete(messages, choices, self.config.max_subgoals, self.config.max_tokens,
+                                        feasible=feasible)
         except ModelError as error:
             return None, None, f"model error: {error}"
         try:
@@ -151,6 +161,28 @@ class LanguagePlanner(Planner):
                 continue
             return Plan(instruction, plan.subgoals, f"symbolic completion of {self.name}")
         return None
+
+    def feasible(self, observation: dict[str, Any]) -> Feasible:
+        """Grounded decoding's rule: the vocabulary texts whose preconditions hold after a prefix, from this
+        observation, by the world's symbolic `check` (targets are not asked for: the model picks them)."""
+        vocab = self._vocab(observation)
+        check = self._oracle(vocab.world).check
+        if vocab.world not in self._choices:
+            self._choices[vocab.world] = [vocab.parse(text) for text in vocab.texts]
+        subgoals = self._choices[vocab.world]
+
+        def feasible(prefix: Sequence[int]) -> list[int]:
+            done = [subgoals[i] for i in prefix]
+            allowed = []
+            for index, subgoal in enumerate(subgoals):
+                try:
+                    check(done + [subgoal], observation)
+                except InvalidPlanError:
+                    continue
+                allowed.append(index)
+            return allowed
+
+        return feasible
 
     def _vocab(self, observation: dict[str, Any]) -> Vocabulary:
         return vocabulary(str(observation.get("world") or self.config.world))

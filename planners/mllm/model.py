@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from embodied.types import CheckpointError
+from planners.language import Feasible
 from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
 from planners.llm.model import stop_tokens, text_of
 from planners.mllm.vision import VisualTokens
@@ -206,7 +207,8 @@ class MLLMChatModel:
         self._lock = threading.Lock()
 
     def complete(self, messages: list[dict[str, Any]], choices: Sequence[str] | None = None,
-                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = ()) -> str:
+                 max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (),
+                 feasible: Feasible | None = None) -> str:
         user, image, turns = read_messages(messages)
         with self._lock, torch.inference_mode():
             runner = PrefixRunner(self.model.lm, self.model.prefix([image]))
@@ -215,7 +217,8 @@ class MLLMChatModel:
                 key = tuple(choices)
                 if key not in self._grammars:
                     self._grammars[key] = ListGrammar.build(self.model.tokenizer, key)
-                return self.model.tokenizer.decode(decode_list(runner, prompt, self._grammars[key], max_items))
+                tokens = decode_list(runner, prompt, self._grammars[key], max_items, feasible)
+                return self.model.tokenizer.decode(tokens)
             return decode_free(runner, prompt, max_tokens, self.stop_tokens, self.model.tokenizer, stop)
 
 

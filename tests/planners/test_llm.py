@@ -54,3 +54,34 @@ def test_llm_planner_plans_validated_subgoals_and_explains_failures(model):
     again = planner.replan(plan, Feedback(failed, STATE, [], "step budget of 300 spent"))
     assert again.explanation.startswith("subgoal 'place table' failed (step budget of 300 spent); model: ")
     validate(again.subgoals, STATE, VOCAB.skills, oracle.check, "make a wood pickaxe")
+
+
+def test_grounded_decoding_follows_the_feasible_chain_and_ends_where_nothing_can_follow(model):
+    chain = [VOCAB.texts.index(text) for text in ("collect wood", "place table", "make wood pickaxe")]
+
+    def feasible(prefix):
+        return chain[len(prefix):len(prefix) + 1]  # exactly one next item, then nothing
+
+    messages = [{"role": "user", "content": "Instruction: make a stone sword. Reply with a JSON list."}]
+    reply = model.complete(messages, VOCAB.texts, max_items=6, feasible=feasible)
+    items = json.loads(reply)
+    assert items == ["collect wood", "place table", "make wood pickaxe"][:len(items)] and items
+    if len(items) < 3:
+        assert reply.endswith("]")  # the model chose to stop; it could not have gone on elsewhere
+
+
+def test_grounded_planner_writes_executable_plans_from_an_empty_inventory(model):
+    from planners.llm import LLMPlanner
+    from planners.symbolic.crafter import simulate
+
+    empty = {"world": "crafter", "inventory": {}, "nearby": ["grass", "tree"]}
+    planner = LLMPlanner(max_subgoals=8)
+    allowed = [VOCAB.texts[i] for i in planner.feasible(empty)([])]
+    assert "collect wood" in allowed and "place table" not in allowed and "make wood pickaxe" not in allowed
+    messages = [{"role": "user", "content": "Instruction: make a wood sword. Reply with a JSON list."}]
+    reply = model.complete(messages, VOCAB.texts, max_items=8, feasible=planner.feasible(empty))
+    simulate(parse_reply(reply, VOCAB), empty)  # every step possible in order, whatever the model chose
+    plan = planner.plan("make a stone pickaxe", empty)  # the model's own plan, not the fallback's
+    assert plan.planner == "llm", plan.explanation
+    oracle = CrafterPlanner().plan("make a stone pickaxe", empty)
+    assert [s.text for s in plan.subgoals] == [s.text for s in oracle.subgoals]

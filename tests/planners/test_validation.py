@@ -78,7 +78,7 @@ class ScriptedModel:
     def __init__(self, *replies):
         self.replies, self.asked = list(replies), []
 
-    def complete(self, messages, choices=None, max_items=10, max_tokens=128, stop=()):
+    def complete(self, messages, choices=None, max_items=10, max_tokens=128, stop=(), feasible=None):
         self.asked.append(messages)
         reply = self.replies.pop(0)
         if isinstance(reply, Exception):

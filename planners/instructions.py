@@ -330,8 +330,15 @@ _WORLD_CASES: dict[str, tuple[Callable[[np.random.Generator], Draft | None],
 }
 
 
-def sample_crafter_case(rng: np.random.Generator) -> InstructionCase | None:
-    """One Crafter case drawn as `generate` draws them (training data for planners/mllm); None for a chain
-    that repeats its target. Not filtered: callers drop the evaluation set's instructions themselves."""
-    drawn = _crafter_instruction(rng)
-    return None if drawn is None else InstructionCase(*drawn, _observation(rng))
+def sample_case(rng: np.random.Generator, world: str = "crafter") -> InstructionCase | None:
+    """One case of `world` drawn as `generate` draws them (training data for planners/mllm); None for a draw
+    `generate` would reject. Callers drop the evaluation set's instructions themselves."""
+    if world not in _WORLD_CASES:
+        raise ValueError(f"no instruction templates for world {world!r} yet; available: {', '.join(_WORLD_CASES)}")
+    draft, feasible = _WORLD_CASES[world]
+    drawn = draft(rng)
+    if drawn is None:
+        return None
+    text, targets, start = drawn
+    observation = start()
+    return InstructionCase(text, targets, observation) if feasible(targets, observation) else None

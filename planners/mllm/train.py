@@ -62,7 +62,7 @@ def train_planner(datasets: Sequence[str], out: str, config: TrainPlannerConfig,
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    states = dataset_states(datasets, config.max_episodes)
+    states = dataset_states(datasets, config.max_episodes, config.world)
     pairs = make_pairs(states, config.pairs, config.seed + 1, config.synthetic, config.world)
     if not pairs:
         raise ValueError(f"train-planner: no training pairs from {list(datasets)}")

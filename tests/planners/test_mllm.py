@@ -58,6 +58,21 @@ def test_pairs_come_from_replayed_dataset_states_and_never_use_eval_instructions
         assert instruction not in excluded and pair.plan and all(text in VOCAB.texts for text in pair.plan)
 
 
+@pytest.mark.parametrize("world", ["tabletop", "kitchen"])
+def test_pairs_for_other_worlds_are_their_oracles_valid_plans(world, dataset):
+    from planners.mllm.pairs import dataset_states, held_out, make_pairs
+
+    with pytest.raises(ValueError, match=f"holds 'crafter' episodes, but the planner is trained for world='{world}'"):
+        dataset_states([dataset], world=world)
+    vocab = vocabulary(world)
+    pairs = make_pairs([], 30, seed=2, world=world)  # text-only: the generator's own start states
+    excluded = held_out(world)
+    assert len(pairs) == 30 and all(p.image is None for p in pairs)
+    for pair in pairs:
+        assert pair.user.split("\nInstruction: ")[1] not in excluded
+        assert pair.plan and all(text in vocab.texts for text in pair.plan)
+
+
 def test_tiny_training_lowers_the_loss_and_writes_a_resumable_checkpoint(trained):
     assert trained.steps == STEPS and trained.resumed_from == 0
     assert trained.probe_loss_after < trained.probe_loss_before

@@ -57,6 +57,7 @@ class LanguagePlannerConfig:
     grounded: bool = True  # and each item to one the world's rules allow after the ones before (local models)
     examples: int = 4  # worked examples shown, those most like the instruction (0 = all of the world's)
     rules: bool = False  # also list the world's rules (recipes) in the prompt; helps larger models
+    expand: bool = False  # the model names only the goals; the world's symbolic planner writes the steps (LLM+P)
     repair: bool = True  # re-prompt once with the validator's error
     fallback: bool = True  # then use the world's symbolic planner
 
@@ -97,16 +98,18 @@ class LanguagePlanner(Planner):
         vocab = self._vocab(observation)
         skills = skills or vocab.skills
         messages = prompts.plan_messages(vocab, instruction, observation, note, self.model.accepts_images,
-                                         self.config.examples, self.config.rules, self.model.plan_key)
+                                         self.config.examples, self.config.rules, self.model.plan_key,
+                                         goals=self.config.expand)
+        name = f"{self.name} expanded" if self.config.expand else self.name
         reply, subgoals, error = self._attempt(messages, vocab, instruction, observation, skills)
         if subgoals is not None:
-            return Plan(instruction, subgoals, self.name)
+            return Plan(instruction, subgoals, name)
         first_error, replies = error, [reply]
         if self.config.repair and reply is not None:
             messages = prompts.repair_messages(messages, reply, error)
             reply, subgoals, error = self._attempt(messages, vocab, instruction, observation, skills)
             if subgoals is not None:
-                return Plan(instruction, subgoals, f"{self.name} (repaired)", f"first reply invalid: {first_error}")
+                return Plan(instruction, subgoals, f"{name} (repaired)", f"first reply invalid: {first_error}")
             replies.append(reply)
         reason = f"{first_error}" + (f"; after repair: {error}" if error != first_error else "")
         return self._fall_back(instruction, observation, skills, vocab, reason, replies)
@@ -115,7 +118,8 @@ class LanguagePlanner(Planner):
                  observation: dict[str, Any], skills: tuple[Skill, ...]):
         """(reply, subgoals, None) for a valid reply; (reply or None, None, reason) otherwise."""
         choices = vocab.texts if self.config.constrain else None
-        feasible = self.feasible(observation) if choices and self.config.grounded else None
+        grounded = choices and self.config.grounded and not self.config.expand  # goals need not be possible yet
+        feasible = self.feasible(observation) if grounded else None
         try:
             reply = self.model.complete(messages, choices, self.config.max_subgoals, self.config.max_tokens,
                                         feasible=feasible)
@@ -123,6 +127,8 @@ class LanguagePlanner(Planner):
             return None, None, f"model error: {error}"
         try:
             subgoals = parse_reply(reply, vocab)
+            if self.config.expand:
+                subgoals = self._expand(subgoals, observation, skills)
             validate(subgoals, observation, skills, self._oracle(vocab.world).check, instruction,
                      self.config.max_subgoals)
         except InvalidPlanError as error:
@@ -161,6 +167,17 @@ class LanguagePlanner(Planner):
                 continue
             return Plan(instruction, plan.subgoals, f"symbolic completion of {self.name}")
         return None
+
+    def _expand(self, goals: list[Subgoal], observation: dict[str, Any], skills: tuple[Skill, ...]) -> list[Subgoal]:
+        """The symbolic planner's steps to the model's goals, in the model's order (InvalidPlanError if none)."""
+        if not goals:
+            raise InvalidPlanError("the reply names no goal")
+        texts = list(dict.fromkeys(goal.text for goal in goals))
+        try:
+            return self._oracle(self._vocab(observation).world).plan(", then ".join(texts), observation,
+                                                                     skills).subgoals
+        except InvalidPlanError as error:
+            raise InvalidPlanError(f"the goals {texts} cannot be planned for: {error}") from None
 
     def feasible(self, observation: dict[str, Any]) -> Feasible:
         """Grounded decoding's rule: the vocabulary texts whose preconditions hold after a prefix, from this

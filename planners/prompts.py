@@ -35,6 +35,7 @@ class Example:
     nearby: tuple[str, ...]
     plan: tuple[str, ...]
     state: dict[str, Any] = field(default_factory=dict)  # worlds without an inventory: the describe() dict
+    goals: tuple[str, ...] = ()  # what the instruction asks for, where `example_goals` would find less
 
     def observation(self) -> dict[str, Any]:
         if self.state:
@@ -84,7 +85,8 @@ CRAFTER = WorldPrompt(
         Example("drink water", {}, ("grass", "water"), ("collect drink",)),
         Example("make a stone pickaxe", {}, ("grass", "tree"),
                 ("collect 4 wood", "place table", "make wood pickaxe", "collect stone", "make stone pickaxe")),
-        Example("collect 2 wood, then place a table", {"sapling": 1}, ("tree",), ("collect 2 wood", "place table")),
+        Example("collect 2 wood, then place a table", {"sapling": 1}, ("tree",), ("collect 2 wood", "place table"),
+                goals=("collect 2 wood", "place table")),
         Example("eat a cow", {"wood": 2}, ("grass",), ("eat cow",)),
         Example("mine 3 stone", {"wood_pickaxe": 1}, ("grass", "stone"), ("collect 3 stone",)),
         Example("get some iron", {"wood": 1, "stone_pickaxe": 1}, ("iron", "table"), ("collect iron",)),
@@ -97,7 +99,7 @@ CRAFTER = WorldPrompt(
         Example("collect a diamond", {"iron_pickaxe": 1}, ("diamond", "stone"), ("collect diamond",)),
         Example("put a stone down", {"stone": 2}, ("grass",), ("place stone",)),
         Example("make a table, then a wood pickaxe", {"wood": 1}, ("tree",),
-                ("collect 2 wood", "place table", "make wood pickaxe")),
+                ("collect 2 wood", "place table", "make wood pickaxe"), goals=("place table", "make wood pickaxe")),
         Example("get 2 saplings", {}, ("grass",), ("collect 2 sapling",)),
         Example("make an iron pickaxe", {"wood": 2, "wood_pickaxe": 1, "stone_pickaxe": 1, "coal": 1}, ("table",),
                 ("collect iron", "collect 4 stone", "place furnace", "make iron pickaxe")),
@@ -242,7 +244,7 @@ KITCHEN = WorldPrompt(
         Example("turn on the top burner, then the bottom burner", {}, (),
                 ("turn on the top burner", "turn on the bottom burner"), kitchen_state()),
         Example("open the microwave, then move the kettle", {}, (), ("move the kettle",),
-                kitchen_state(("open the microwave",))),
+                kitchen_state(("open the microwave",)), goals=("open the microwave", "move the kettle")),
         Example("turn on the bottom burner after opening the hinge cabinet", {}, (),
                 ("open the hinge cabinet", "turn on the bottom burner"), kitchen_state()),
         Example("switch on the light, open the slide cabinet and move the kettle", {}, (),
@@ -292,10 +294,42 @@ def select_examples(examples: tuple[Example, ...], instruction: str, k: int) -> 
     return [examples[i] for i in reversed(ranked)]
 
 
-def _system(vocab: Vocabulary, prompt: WorldPrompt, rules: bool) -> str:
-    text = (f"You plan for an agent in the {vocab.world} world. Reply with a JSON list of subgoals, in order, "
-            f"that achieve the instruction from the state. {prompt.skip}")
+def _system(vocab: Vocabulary, prompt: WorldPrompt, rules: bool, goals: bool = False) -> str:
+    if goals:
+        text = (f"You plan for an agent in the {vocab.world} world. Reply with a JSON list of the goals the "
+                f"instruction asks for, in order; the agent works out the steps that lead to them.")
+    else:
+        text = (f"You plan for an agent in the {vocab.world} world. Reply with a JSON list of subgoals, in order, "
+                f"that achieve the instruction from the state. {prompt.skip}")
     return text + (f"\nRules:\n{prompt.rules}" if rules else "")
+
+
+_GOALS: dict[tuple[str, str, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def example_goals(vocab: Vocabulary, example: Example) -> tuple[str, ...]:
+    """The fewest of a worked example's plan steps (in order, the latest preferred) from which the world's
+    symbolic planner writes the whole plan: what its instruction asks for, the answer in `goals` mode."""
+    key = (vocab.world, example.instruction, example.plan)
+    if example.goals:
+        return example.goals
+    if key not in _GOALS:
+        from embodied.registry import load_symbol
+        from embodied.registry import world as world_spec
+        from embodied.types import InvalidPlanError
+
+        oracle, steps = load_symbol(world_spec(vocab.world).planner)(), example.plan
+        _GOALS[key] = steps
+        subsets = (tuple(steps[i] for i in range(len(steps)) if mask >> i & 1) for mask in range(1, 2 ** len(steps)))
+        for goals in sorted(subsets, key=lambda g: (len(g), [-steps.index(s) for s in g])):
+            try:
+                plan = oracle.plan(", then ".join(goals), example.observation(), vocab.skills)
+            except InvalidPlanError:
+                continue
+            if tuple(s.text for s in plan.subgoals) == steps:
+                _GOALS[key] = goals
+                break
+    return _GOALS[key]
 
 
 def user_turn(state: str, instruction: str, note: str = "") -> str:
@@ -304,16 +338,17 @@ def user_turn(state: str, instruction: str, note: str = "") -> str:
 
 def plan_messages(vocab: Vocabulary, instruction: str, observation: dict[str, Any], note: str = "",
                   image: bool = False, examples: int = 0, rules: bool = False,
-                  plan_key: str = "") -> list[dict[str, Any]]:
+                  plan_key: str = "", goals: bool = False) -> list[dict[str, Any]]:
     """The task (and the world's rules), `examples` worked examples most like the instruction as earlier turns
     (0 = all), then this state and instruction (and the camera image). Example replies are JSON lists, or
-    objects holding the list under `plan_key` (the form a structured-output backend is held to)."""
+    objects holding the list under `plan_key` (the form a structured-output backend is held to); with `goals`
+    the model is asked only for the goals the instruction names (`example_goals`), not the steps."""
     prompt = world_prompt(vocab)
-    messages: list[dict[str, Any]] = [{"role": "system", "content": _system(vocab, prompt, rules)}]
+    messages: list[dict[str, Any]] = [{"role": "system", "content": _system(vocab, prompt, rules, goals)}]
     for example in select_examples(prompt.examples, instruction, examples):
         messages.append({"role": "user", "content": user_turn(prompt.state(example.observation()),
                                                               example.instruction)})
-        plan = list(example.plan)
+        plan = list(example_goals(vocab, example) if goals else example.plan)
         messages.append({"role": "assistant", "content": json.dumps({plan_key: plan} if plan_key else plan)})
     text = user_turn(prompt.state(observation), instruction, note)
     rgb = observation.get(OBS_RGB)

@@ -1,9 +1,12 @@
 """Parsing and validating plans (no model), and the planner's repair -> fallback path on bad replies."""
 
+import json
+
 import pytest
 
 from embodied.envs.crafter import vocab as crafter_vocab
 from embodied.types import Feedback, InvalidPlanError, Skill, Subgoal
+from planners import prompts
 from planners.language import LanguagePlanner, LanguagePlannerConfig, ModelError
 from planners.symbolic.crafter import CrafterPlanner
 from planners.validation import parse_reply, validate, vocabulary
@@ -133,3 +136,30 @@ def test_replan_asks_the_model_to_explain_then_plans_from_the_new_state():
     explain, replan = p.model.asked
     assert "Failed: make wood pickaxe (step budget spent)" in explain[-1]["content"]
     assert "The table was too far away." in replan[-1]["content"] and "3 wood" in replan[-1]["content"]
+
+
+def test_expand_mode_asks_for_goals_and_lets_the_symbolic_planner_write_the_steps():
+    p = planner('["make wood pickaxe"]', expand=True)
+    plan = p.plan("I fancy a wooden pick", EMPTY)  # an instruction the symbolic planner cannot read itself
+    assert plan.planner == "scripted expanded"
+    assert texts(plan.subgoals) == ["collect 3 wood", "place table", "make wood pickaxe"]
+    system, *turns = p.model.asked[0]
+    assert "goals the instruction asks for" in system["content"]
+    answers = [json.loads(turn["content"]) for turn in turns if turn["role"] == "assistant"]
+    assert answers and all(len(a) <= 2 for a in answers)  # worked examples answer with goals, not whole plans
+    p = planner("[]", '["collect sapling", "make wood pickaxe"]', expand=True)
+    plan = p.plan("make a wood pickaxe", EMPTY)  # a reply naming no goal is repaired
+    assert plan.planner == "scripted expanded (repaired)" and plan.explanation.startswith("first reply invalid")
+    assert sorted(texts(plan.subgoals)) == ["collect 3 wood", "collect sapling", "make wood pickaxe", "place table"]
+
+
+def test_example_goals_reproduce_each_worked_example_through_the_symbolic_planner():
+    from embodied.registry import load_symbol
+    from embodied.registry import world as world_spec
+
+    for world in ("crafter", "tabletop", "kitchen"):
+        vocab, oracle = vocabulary(world), load_symbol(world_spec(world).planner)()
+        for example in prompts.PROMPTS[world].examples:
+            goals = prompts.example_goals(vocab, example)
+            plan = oracle.plan(", then ".join(goals), example.observation(), vocab.skills)
+            assert texts(plan.subgoals) == list(example.plan), (world, example.instruction)

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from embodied.evaluation import crafter_score, rate_summary, wilson_interval
@@ -38,9 +39,29 @@ class _FixedPlanner:
         return Plan(instruction, [parse(text) for text in self.texts], self.name)
 
 
+class _IdleOnPush:
+    """The expert, except that it stands still on push subgoals (so they fail by the step budget)."""
+
+    def __init__(self, expert, idle):
+        self.expert, self.idle, self.pushing = expert, idle, False
+
+    def reset(self):
+        self.expert.reset()
+
+    def start(self, subgoal):
+        self.pushing = subgoal.skill == "push_to"
+        self.expert.start(subgoal)
+
+    def act(self, observation):
+        return self.idle if self.pushing else self.expert.act(observation)
+
+
 @pytest.mark.parametrize("texts, done", [
     (["pick up the red block", "place the red block on the blue block"], True),
     (["pick up the red block"], False),  # every planned subgoal succeeds, but the instruction is not done
+    # the instruction is done, then a step the planner added fails: it counts (chain success would not)
+    (["pick up the red block", "place the red block on the blue block", "push the green block to the left region"],
+     True),
 ])
 def test_instruction_success_checks_what_was_achieved_against_the_instruction(texts, done):
     from embodied.agent import Agent, AgentConfig
@@ -52,8 +73,9 @@ def test_instruction_success_checks_what_was_achieved_against_the_instruction(te
     env = TabletopEnv()
     expert = TabletopExpert(env, noise=0.0, seed=0)  # acting as the "policy": its results count as the agent's
     instruction = "stack the red block on the blue one"
-    trajectory = Agent(env, _FixedPlanner(texts), expert, AgentConfig(max_replans=0)).run(instruction, seed=3)
-    assert trajectory.success and trajectory.start_observation["world"] == "tabletop"
+    actor = _IdleOnPush(expert, np.zeros(env.action_space.shape, np.float32))
+    trajectory = Agent(env, _FixedPlanner(texts), actor, AgentConfig(max_replans=0)).run(instruction, seed=3)
+    assert trajectory.success == (len(texts) < 3) and trajectory.start_observation["world"] == "tabletop"
     assert len(trajectory.planning_ms) == 1
     assert instruction_done(trajectory, instruction, env, TabletopPlanner()) is done
     env.close()

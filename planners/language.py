@@ -96,6 +96,11 @@ class LanguagePlanner(Planner):
     # --- one plan: ask, validate, repair, fall back -------------------------------------------------
     def _plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...], note: str) -> Plan:
         vocab = self._vocab(observation)
+        trained_for = getattr(self.model, "world", "")
+        if trained_for and trained_for != vocab.world:  # a set-up error, not a bad reply: say so
+            raise InvalidPlanError(f"{self.name} planner: {self.model.name} was trained for the {trained_for!r} "
+                                   f"world, not {vocab.world!r}; train one with `embodied train-planner "
+                                   f"world={vocab.world} ...`")
         skills = skills or vocab.skills
         messages = prompts.plan_messages(vocab, instruction, observation, note, self.model.accepts_images,
                                          self.config.examples, self.config.rules, self.model.plan_key,

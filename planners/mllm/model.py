@@ -202,6 +202,7 @@ class MLLMChatModel:
     def __init__(self, checkpoint: str, threads: int = 1) -> None:
         self.model = MLLM.load(checkpoint, threads)
         self.name = f"mllm ({os.path.basename(os.path.normpath(checkpoint))})"
+        self.world = self.model.config.world  # the world its pairs came from; LanguagePlanner refuses others
         self.stop_tokens = stop_tokens(self.model.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}
         self._lock = threading.Lock()

@@ -93,6 +93,13 @@ def test_checkpoint_reloads_with_identical_outputs(trained, dataset):
     assert probe_loss(reloaded, samples) == pytest.approx(probe_loss(trained.model, samples), abs=1e-5)
 
 
+def test_a_checkpoint_refuses_a_world_it_was_not_trained_for(planner):
+    from embodied.types import InvalidPlanError
+
+    with pytest.raises(InvalidPlanError, match="trained for the 'crafter' world, not 'kitchen'.*world=kitchen"):
+        planner.plan("open the microwave", {"world": "kitchen", "done": []})
+
+
 def test_trained_planner_plans_with_and_without_an_image(planner, dataset, caplog):
     from planners.mllm.pairs import dataset_states
 

@@ -63,6 +63,12 @@ class KitchenPlanner(Planner):
         for task in tasks:
             if TASK_TEXTS[task] not in seen | done:
                 raise InvalidPlanError(f"the plan never does {TASK_TEXTS[task]!r}, which the instruction asks for")
+        asked = [TASK_TEXTS[task] for task in tasks if TASK_TEXTS[task] in seen]
+        planned = [s.text for s in subgoals if s.text in asked]
+        for first, then in zip(asked, asked[1:], strict=False):
+            if planned.index(then) < planned.index(first):
+                raise InvalidPlanError(f"the instruction asks for {first!r} before {then!r}; the plan does them the "
+                                       f"other way round")
 
 
 def ordered_tasks(instruction: str) -> list[str]:

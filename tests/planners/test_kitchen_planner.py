@@ -60,6 +60,9 @@ def test_check_holds_a_plan_to_the_instruction_and_the_tasks_done():
     planner.check([microwave, light], {"done": []}, "open the microwave and turn on the light")
     planner.check([light], {"done": ["open the microwave"]}, "open the microwave and turn on the light")
     planner.check([light], {"done": []}, "do something only a person understands")  # unreadable: not held to it
+    with pytest.raises(InvalidPlanError, match="asks for 'open the microwave' before 'turn on the light switch'"):
+        planner.check([light, microwave], {"done": []}, "open the microwave and turn on the light")
+    planner.check([microwave, light], {"done": []}, "turn on the light after you open the microwave")
     with pytest.raises(InvalidPlanError, match="never does 'turn on the light switch'"):
         planner.check([microwave], {"done": []}, "open the microwave and turn on the light")
     with pytest.raises(InvalidPlanError, match="already done"):

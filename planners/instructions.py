@@ -7,7 +7,7 @@ observation. The few-shot examples' instructions (planners/prompts.py) are never
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,24 +60,16 @@ class InstructionCase:
 
 def generate(n: int, seed: int = 0, world: str = "crafter") -> list[InstructionCase]:
     """`n` cases with distinct instruction texts (none of them a few-shot example's)."""
-    if world not in _WORLD_CASES:
-        raise ValueError(f"no instruction templates for world {world!r} yet; available: {', '.join(_WORLD_CASES)}")
-    draft, feasible = _WORLD_CASES[world]
     rng = np.random.default_rng(seed)
-    examples = {example.instruction for prompt in PROMPTS.values() for example in prompt.examples}
+    seen = {example.instruction for prompt in PROMPTS.values() for example in prompt.examples}
     cases: dict[str, InstructionCase] = {}
     for _ in range(200 * n):
         if len(cases) >= n:
             break
-        drawn = draft(rng)
-        if drawn is None:
-            continue
-        text, targets, start = drawn
-        if text in examples or text in cases:
-            continue
-        observation = start()  # drawn only for a new text (Crafter draws its start state after the text)
-        if feasible(targets, observation):
-            cases[text] = InstructionCase(text, targets, observation)
+        case = sample_case(rng, world, skip=seen)
+        if case is not None:
+            cases[case.instruction] = case
+            seen.add(case.instruction)
     if len(cases) < n:
         raise ValueError(f"the {world} templates give only {len(cases)} distinct instructions, fewer than n={n}")
     return list(cases.values())
@@ -330,15 +322,16 @@ _WORLD_CASES: dict[str, tuple[Callable[[np.random.Generator], Draft | None],
 }
 
 
-def sample_case(rng: np.random.Generator, world: str = "crafter") -> InstructionCase | None:
-    """One case of `world` drawn as `generate` draws them (training data for planners/mllm); None for a draw
-    `generate` would reject. Callers drop the evaluation set's instructions themselves."""
+def sample_case(rng: np.random.Generator, world: str = "crafter",
+                skip: Collection[str] = ()) -> InstructionCase | None:
+    """One case of `world` (what `generate` collects; training data for planners/mllm); None for a rejected
+    draw: a chain that repeats its target, a text in `skip`, a start state with nothing left to do."""
     if world not in _WORLD_CASES:
         raise ValueError(f"no instruction templates for world {world!r} yet; available: {', '.join(_WORLD_CASES)}")
     draft, feasible = _WORLD_CASES[world]
     drawn = draft(rng)
-    if drawn is None:
+    if drawn is None or drawn[0] in skip:
         return None
     text, targets, start = drawn
-    observation = start()
+    observation = start()  # drawn only for a new text (Crafter draws its start state after the text)
     return InstructionCase(text, targets, observation) if feasible(targets, observation) else None

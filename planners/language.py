@@ -133,7 +133,7 @@ class LanguagePlanner(Planner):
         try:
             subgoals = parse_reply(reply, vocab)
             if self.config.expand:
-                subgoals = self._expand(subgoals, observation, skills)
+                subgoals = self._expand(subgoals, vocab, observation, skills)
             validate(subgoals, observation, skills, self._oracle(vocab.world).check, instruction,
                      self.config.max_subgoals)
         except InvalidPlanError as error:
@@ -162,25 +162,25 @@ class LanguagePlanner(Planner):
     def _complete(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...],
                   vocab: Vocabulary, replies: list[str | None]) -> Plan | None:
         """The symbolic plan for the distinct subgoals of the model's last readable reply, if it validates."""
-        oracle = self._oracle(vocab.world)
         for reply in reversed(replies):
             try:
-                targets = list(dict.fromkeys(s.text for s in parse_reply(reply or "", vocab)))
-                plan = oracle.plan(", then ".join(targets), observation, skills)
-                validate(plan.subgoals, observation, skills, oracle.check, max_subgoals=self.config.max_subgoals)
+                subgoals = self._expand(parse_reply(reply or "", vocab), vocab, observation, skills)
+                validate(subgoals, observation, skills, self._oracle(vocab.world).check,
+                         max_subgoals=self.config.max_subgoals)
             except InvalidPlanError:
                 continue
-            return Plan(instruction, plan.subgoals, f"symbolic completion of {self.name}")
+            return Plan(instruction, subgoals, f"symbolic completion of {self.name}")
         return None
 
-    def _expand(self, goals: list[Subgoal], observation: dict[str, Any], skills: tuple[Skill, ...]) -> list[Subgoal]:
-        """The symbolic planner's steps to the model's goals, in the model's order (InvalidPlanError if none)."""
+    def _expand(self, goals: list[Subgoal], vocab: Vocabulary, observation: dict[str, Any],
+                skills: tuple[Skill, ...]) -> list[Subgoal]:
+        """The symbolic planner's steps to the distinct goals, in their order (InvalidPlanError if none): goals
+        mode, and the symbolic completion of an invalid reply."""
         if not goals:
             raise InvalidPlanError("the reply names no goal")
         texts = list(dict.fromkeys(goal.text for goal in goals))
         try:
-            return self._oracle(self._vocab(observation).world).plan(", then ".join(texts), observation,
-                                                                     skills).subgoals
+            return self._oracle(vocab.world).plan(", then ".join(texts), observation, skills).subgoals
         except InvalidPlanError as error:
             raise InvalidPlanError(f"the goals {texts} cannot be planned for: {error}") from None
 

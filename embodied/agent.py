@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from embodied.datasets.hdf5 import Episode
-from embodied.envs.base import SubgoalEnv
-from embodied.experts.base import ExpertStuck
+from embodied.hooks import AgentHooks, Step
 from embodied.types import OBS_RGB, Feedback, InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
+from embodied.worlds.base import SubgoalEnv
+from embodied.worlds.expert import ExpertStuck
 
 if TYPE_CHECKING:  # planners depend on embodied, not the other way round
     from planners.base import Planner
@@ -75,7 +76,7 @@ class Trajectory:
     rewards: list[float] = field(default_factory=list)
     subgoals: list[str] = field(default_factory=list)
     subgoal_ids: list[int] = field(default_factory=list)
-    frames: list[np.ndarray] = field(default_factory=list)
+    frames: list[np.ndarray] = field(default_factory=list)  # filled by a FrameRecorder hook's owner, if any
     results: list[SubgoalResult] = field(default_factory=list)
     plans: list[Plan] = field(default_factory=list)
     success: bool = False
@@ -106,10 +107,9 @@ class Trajectory:
 
 @dataclass
 class AgentConfig:
-    """Knobs of the loop: re-planning budget, takeover by an expert after a failure, video frames."""
+    """Knobs of the loop: re-planning budget, takeover by an expert after a failure."""
 
     max_replans: int = 2
-    record_frames: bool = False
     takeover: bool = False  # after a failed policy attempt, let the expert finish the subgoal (evaluation)
     record_intended: bool = False  # record an expert's intended action (before its noise), not the executed one
 
@@ -119,28 +119,38 @@ class Agent:
 
     `instruct(text)` (callable from any thread, e.g. mid-episode) queues a new instruction: at the next
     subgoal boundary it replaces the plan, planned from the state then; the world is not reset.
+    `hooks` (embodied.hooks.AgentHooks) are called at every episode, plan, subgoal and step event.
     """
 
     def __init__(self, env: SubgoalEnv, planner: Planner, actor: Actor, config: AgentConfig | None = None,
-                 expert: Actor | None = None, log: Callable[[str], None] | None = None) -> None:
+                 expert: Actor | None = None, log: Callable[[str], None] | None = None,
+                 hooks: list[AgentHooks] | tuple[AgentHooks, ...] = ()) -> None:
         self.env, self.planner, self.actor, self.expert = env, planner, actor, expert
         self.config = config or AgentConfig()
         self.log = log or (lambda message: None)
+        self.hooks = list(hooks)
+        self.info: dict[str, Any] = {}  # the env's latest info (from the reset or the last step)
         self._instructions: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def _emit(self, event: str, *args: Any) -> None:
+        for hook in self.hooks:
+            getattr(hook, event)(self, *args)
 
     def instruct(self, instruction: str) -> None:
         """Switch task at the next subgoal boundary (task switching without resetting the world)."""
         self._instructions.put(instruction)
 
     def run(self, instruction: str, seed: int) -> Trajectory:
-        obs, _ = self.env.reset(seed=seed)
+        obs, self.info = self.env.reset(seed=seed)
         trajectory = Trajectory(start_observation=self.env.describe())
         for actor in filter(None, (self.actor, self.expert)):
             actor.reset()
+        self._emit("on_episode_start", instruction, seed)
         began = time.perf_counter()
         plan = self._plan(instruction)
         trajectory.planning_ms.append(1000 * (time.perf_counter() - began))
         trajectory.plans.append(plan)
+        self._emit("on_plan", plan, "plan")
         replans, index = 0, 0
         while True:
             switched = self._switch(trajectory)
@@ -171,8 +181,10 @@ class Agent:
             plan, index = self.planner.replan(plan, feedback, self.env.skills), 0
             trajectory.planning_ms.append(1000 * (time.perf_counter() - began))
             trajectory.plans.append(plan)
+            self._emit("on_plan", plan, "replan")
             self.log(f"re-plan {replans}: {[s.text for s in plan.subgoals]} ({plan.explanation})")
         trajectory.success = not trajectory.terminated and index >= len(plan.subgoals)
+        self._emit("on_episode_end", trajectory)
         return trajectory
 
     def _observe(self) -> dict[str, Any]:
@@ -194,6 +206,7 @@ class Agent:
                 continue
             self.log(f"switched task to {instruction!r}")
             trajectory.plans.append(plan)
+            self._emit("on_plan", plan, "switch")
         return plan
 
     def _plan(self, instruction: str) -> Plan:
@@ -209,12 +222,11 @@ class Agent:
         subgoal = self.env.set_subgoal(subgoal)
         goal_id = self.env.goal_id(subgoal)
         steps, reason, success = 0, "", False
+        self._emit("on_subgoal_start", subgoal, name)
         try:
             actor.start(subgoal)
         except UnknownSubgoalError as error:
-            result = SubgoalResult(subgoal.text, False, 0, name, str(error))
-            trajectory.results.append(result)
-            return obs, result
+            return obs, self._end_subgoal(trajectory, SubgoalResult(subgoal.text, False, 0, name, str(error)))
         for steps in range(1, self.env.max_subgoal_steps + 1):  # noqa: B007 (steps is read after the loop)
             try:
                 action = actor.act(obs)
@@ -224,12 +236,15 @@ class Agent:
             trajectory.observations.append(obs)
             trajectory.subgoals.append(subgoal.text)
             trajectory.subgoal_ids.append(goal_id)
+            acted_on = obs
             obs, reward, terminated, truncated, info = self.env.step(action)
+            self.info = info
             intended = getattr(actor, "intended", None) if self.config.record_intended else None
             trajectory.actions.append(action if intended is None else intended)
             trajectory.rewards.append(float(reward))
-            if self.config.record_frames:
-                trajectory.frames.append(self.env.render())
+            if self.hooks:
+                self._emit("on_step", Step(len(trajectory.actions) - 1, subgoal, name, acted_on, action,
+                                           float(reward), obs, info, bool(terminated), bool(truncated)))
             if info["is_success"]:
                 success = True
                 break
@@ -239,6 +254,9 @@ class Agent:
                 break
         else:
             reason = f"step budget of {self.env.max_subgoal_steps} spent"
-        result = SubgoalResult(subgoal.text, success, steps, name, reason)
+        return obs, self._end_subgoal(trajectory, SubgoalResult(subgoal.text, success, steps, name, reason))
+
+    def _end_subgoal(self, trajectory: Trajectory, result: SubgoalResult) -> SubgoalResult:
         trajectory.results.append(result)
-        return obs, result
+        self._emit("on_subgoal_end", result)
+        return result

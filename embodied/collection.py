@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from embodied.agent import Agent, AgentConfig, Trajectory
 from embodied.datasets.hdf5 import DatasetWriter, Episode
-from embodied.registry import load_symbol, world
+from embodied.hooks import FrameRecorder
+from embodied.registry import make_planner, world
 
 
 @dataclass
@@ -56,19 +57,22 @@ _WORKER: dict[str, Any] = {}
 def _worker_setup(config: CollectConfig) -> None:
     spec = world(config.env)
     env = spec.make_env(**config.env_kwargs)
-    _WORKER.update(config=config, spec=spec, env=env, planner=load_symbol(spec.planner)())
+    _WORKER.update(config=config, spec=spec, env=env, planner=make_planner("symbolic", spec.name))
 
 
 def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | None, Trajectory]:
     """Run episode `index` of the configured recording in this process (after `_worker_setup`)."""
     config, spec, env = _WORKER["config"], _WORKER["spec"], _WORKER["env"]
     seed = config.seed + index
-    expert = load_symbol(spec.expert)(env, noise=config.noise, seed=seed)
+    expert = spec.make_expert(env, noise=config.noise, seed=seed)
     rng = np.random.default_rng(seed)
-    instruction = config.instruction or load_symbol(spec.instructions)(rng)
-    agent = Agent(env, _WORKER["planner"], expert, AgentConfig(max_replans=0, record_frames=record_frames,
-                                                                  record_intended=config.record_intended))
+    instruction = config.instruction or spec.sample_instruction(rng)
+    recorder = FrameRecorder() if record_frames else None
+    agent = Agent(env, _WORKER["planner"], expert, AgentConfig(max_replans=0, record_intended=config.record_intended),
+                  hooks=[recorder] if recorder else [])
     trajectory = agent.run(instruction, seed=seed)
+    if recorder is not None:
+        trajectory.frames = recorder.frames
     # keep the steps up to the end of the last subgoal the expert achieved: failures are not demos
     upto, kept = 0, 0
     for result in trajectory.results:

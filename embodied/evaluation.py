@@ -23,7 +23,8 @@ import numpy as np
 from tqdm import tqdm
 
 from embodied.agent import Agent, AgentConfig, PolicyActor, Trajectory
-from embodied.registry import WorldSpec, load_symbol, world
+from embodied.hooks import AchievementTracker, FrameRecorder
+from embodied.registry import World, make_planner, world
 from embodied.types import InvalidPlanError
 from policies.base import load_policy
 
@@ -92,7 +93,7 @@ def instruction_done(trajectory: Trajectory, instruction: str, env: Any, oracle:
     return True
 
 
-def oracle_length(oracle: Planner, instruction: str, observation: dict[str, Any], env: Any) -> int:
+def oracle_length(oracle: Any, instruction: str, observation: dict[str, Any], env: Any) -> int:
     """Subgoals in the symbolic planner's plan for `instruction` (how long-horizon it is); -1 if it cannot plan."""
     try:
         return len(oracle.plan(instruction, observation, env.skills).subgoals)
@@ -108,28 +109,30 @@ def _per_skill(per_subgoal: dict[str, list[bool]], env: Any) -> dict[str, Any]:
     return {skill: rate_summary(outcomes) for skill, outcomes in sorted(pooled.items())}
 
 
-def evaluate(config: EvalConfig, make_planner: Callable[[WorldSpec], Planner] | None = None) -> dict[str, Any]:
+def evaluate(config: EvalConfig, make_planner_for: Callable[[World], Planner] | None = None) -> dict[str, Any]:
     """Roll the policy out for `config.episodes` seeded episodes; metrics dict (also written as JSON).
 
-    `make_planner(world_spec)` builds the agent's planner (default: the world's symbolic planner)."""
+    `make_planner_for(world)` builds the agent's planner (default: the world's symbolic planner)."""
     policy = load_policy(policy_dir(config.checkpoint), config.device)
     spec = world(policy.features.env_name)
-    env = spec.make_env()
-    oracle = load_symbol(spec.planner)()
-    planner = make_planner(spec) if make_planner else oracle
-    expert = load_symbol(spec.expert)(env, noise=0.0, seed=config.seed) if config.takeover else None
+    env = policy.features.make_env()
+    oracle = spec.load_rules()
+    planner = make_planner_for(spec) if make_planner_for else make_planner("symbolic", spec.name)
+    expert = spec.make_expert(env, noise=0.0, seed=config.seed) if config.takeover else None
     per_subgoal: dict[str, list[bool]] = defaultdict(list)
     chain, done, steps, began = [], [], [], time.time()
     plan_sources: dict[str, int] = defaultdict(int)
     by_length: dict[int, list[bool]] = defaultdict(list)  # instruction success by the oracle plan's length
     planning_ms: list[float] = []
     unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
+    achievements = AchievementTracker()
     for episode in tqdm(range(config.episodes), desc=f"eval {spec.name}", unit="ep"):
         seed = config.seed + episode
-        instruction = config.instruction or load_symbol(spec.instructions)(np.random.default_rng(seed))
+        instruction = config.instruction or spec.sample_instruction(np.random.default_rng(seed))
+        recorder = FrameRecorder() if config.video and episode == 0 else None
         agent = Agent(env, planner, PolicyActor(policy, env, seed), expert=expert,
-                      config=AgentConfig(config.max_replans, record_frames=bool(config.video) and episode == 0,
-                                         takeover=config.takeover))
+                      config=AgentConfig(config.max_replans, takeover=config.takeover),
+                      hooks=[achievements] + ([recorder] if recorder else []))
         trajectory = agent.run(instruction, seed)
         for result in trajectory.results:
             if result.actor == "policy":
@@ -141,12 +144,12 @@ def evaluate(config: EvalConfig, make_planner: Callable[[WorldSpec], Planner] | 
         for plan in trajectory.plans:
             plan_sources[plan.planner] += 1
         steps.append(len(trajectory.actions))
-        for name, count in getattr(env, "achievements", {}).items():
-            unlocked[name].append(count > 0)
-        if trajectory.frames:
+        for name, flag in achievements.unlocked.items():
+            unlocked[name].append(flag)
+        if recorder is not None:
             from embodied.video import write_video
 
-            write_video(config.video, trajectory.frames)
+            write_video(config.video, recorder.frames)
     metrics = {
         "env": spec.name, "checkpoint": os.path.abspath(config.checkpoint), "episodes": config.episodes,
         "seeds": [config.seed, config.seed + config.episodes - 1], "takeover": config.takeover,

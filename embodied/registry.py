@@ -31,56 +31,65 @@ def load_symbol(path: str) -> Any:
 
 
 @dataclass(frozen=True)
-class WorldSpec:
-    """Where the parts of one world live: env factory, scripted expert, symbolic planner, instructions."""
+class World:
+    """One world's parts as "module:attribute" names, imported only when asked for. A world package
+    (embodied/worlds/<name>/__init__.py) defines one; the registry below lists it in one line.
+
+    Made per episode: env, callable(**kwargs) -> SubgoalEnv; expert, class(env, noise, seed) -> Expert.
+    Fixed knowledge (module-level instances): rules, a Rules; vocabulary, a Vocabulary; language, a
+    LanguageAssets (prompts, instruction templates). env_kwargs: fixed keyword arguments of `env` for this
+    world (several worlds may share one env class).
+    """
 
     name: str
-    env: str  # callable(**env_kwargs) -> SubgoalEnv
-    expert: str  # class(env, noise: float, seed: int) -> Expert
-    planner: str  # class() -> Planner (the symbolic oracle of this world)
-    instructions: str  # callable(rng: numpy.random.Generator) -> str, instructions to record
-    # module with `parse(text) -> Subgoal`, `SKILLS`, `GOAL_TEXTS` (and optionally `PLAN_TEXTS`, every text a
-    # planner may write); language planners read and validate replies with it. "" = none yet.
-    vocab: str = ""
+    env: str
+    expert: str
+    rules: str
+    vocabulary: str
+    language: str
+    env_kwargs: tuple[tuple[str, Any], ...] = ()
 
     def make_env(self, **kwargs: Any) -> Any:
-        return load_symbol(self.env)(**kwargs)
+        return load_symbol(self.env)(**dict(self.env_kwargs), **kwargs)
+
+    def make_expert(self, env: Any, noise: float = 0.0, seed: int | None = None) -> Any:
+        return load_symbol(self.expert)(env, noise=noise, seed=seed)
+
+    def load_rules(self) -> Any:
+        return load_symbol(self.rules)
+
+    def load_vocabulary(self) -> Any:
+        return load_symbol(self.vocabulary)
+
+    def load_language(self) -> Any:
+        return load_symbol(self.language)
+
+    def sample_instruction(self, rng: Any) -> str:
+        """An instruction to record a demonstration for (the world's recording templates)."""
+        return self.load_language().record(rng)
 
 
-def _world(name: str, module: str, env: str, expert: str, planner: str, vocab: str = "") -> WorldSpec:
-    return WorldSpec(name, f"{module}:{env}", expert, planner, f"{module}:sample_instruction", vocab)
-
-
-WORLDS: dict[str, WorldSpec] = {
-    "crafter": _world(
-        "crafter", "embodied.envs.crafter.env", "CrafterEnv",
-        "embodied.experts.crafter:CrafterExpert", "planners.symbolic.crafter:CrafterPlanner",
-        "embodied.envs.crafter.vocab",
-    ),
-    **{
-        name: WorldSpec(
-            name, f"embodied.envs.mujoco.fetch:make_{name}", "embodied.experts.fetch:FetchExpert",
-            "planners.symbolic.single:SingleTaskPlanner", f"embodied.envs.mujoco.fetch:sample_{name}_instruction",
-        )
-        for name in ("fetch_reach", "fetch_push", "fetch_pick_and_place", "fetch_slide")
-    },
-    "kitchen": _world(
-        "kitchen", "embodied.envs.mujoco.kitchen", "KitchenEnv",
-        "embodied.experts.kitchen:KitchenExpert", "planners.symbolic.kitchen:KitchenPlanner",
-        "embodied.envs.mujoco.kitchen_vocab",
-    ),
-    "tabletop": _world(
-        "tabletop", "embodied.envs.mujoco.tabletop", "TabletopEnv",
-        "embodied.experts.tabletop:TabletopExpert", "planners.symbolic.tabletop:TabletopPlanner",
-        "embodied.envs.mujoco.tabletop_vocab",
-    ),
+# One line per world: "package:attribute" of its World.
+WORLDS: dict[str, str] = {
+    "crafter": "embodied.worlds.crafter:WORLD",
+    "tabletop": "embodied.worlds.tabletop:WORLD",
+    "kitchen": "embodied.worlds.kitchen:WORLD",
+    "fetch_reach": "embodied.worlds.fetch:REACH",
+    "fetch_push": "embodied.worlds.fetch:PUSH",
+    "fetch_pick_and_place": "embodied.worlds.fetch:PICK_AND_PLACE",
+    "fetch_slide": "embodied.worlds.fetch:SLIDE",
 }
 
 
-def world(name: str) -> WorldSpec:
+def register_world(name: str, path: str) -> None:
+    """Add a world defined outside this package ("module:attribute" of its World), e.g. from a plug-in."""
+    WORLDS[name] = path
+
+
+def world(name: str) -> World:
     if name not in WORLDS:
         raise KeyError(f"unknown world {name!r}; expected one of {sorted(WORLDS)}")
-    return WORLDS[name]
+    return load_symbol(WORLDS[name])
 
 
 POLICIES: dict[str, str] = {
@@ -89,8 +98,17 @@ POLICIES: dict[str, str] = {
 }
 
 PLANNERS: dict[str, str] = {
-    "symbolic": "",  # the world's own symbolic planner (WorldSpec.planner)
+    "symbolic": "planners.symbolic:SymbolicPlanner",  # plans with the world's rules (knowledge graph)
     "llm": "planners.llm:LLMPlanner",  # the bundled SmolLM2-135M-Instruct, few-shot + constrained decoding
     "openai": "planners.openai_compat:OpenAIPlanner",  # any OpenAI-compatible chat endpoint
     "mllm": "planners.mllm:MLLMPlanner",  # the project's own image encoder + LoRA SmolLM2 (embodied train-planner)
 }
+
+
+def make_planner(name: str, world_name: str = "", **kwargs: Any) -> Any:
+    """A planner by its registry name; the symbolic one plans with the rules of `world_name`."""
+    if name not in PLANNERS:
+        raise KeyError(f"unknown planner {name!r}; expected one of {sorted(PLANNERS)}")
+    if name == "symbolic":
+        kwargs.setdefault("world", world_name)
+    return load_symbol(PLANNERS[name])(**kwargs)

@@ -70,7 +70,7 @@ def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str])
     features = Features(
         obs_shapes={k: tuple(v.shape[1:]) for k, v in dataset.obs.items()},
         action_dim=int(args["action_dim"]), discrete=bool(args["discrete"]),
-        goal_texts=dataset.goal_texts, env_name=dataset.env_name,
+        goal_texts=dataset.goal_texts, env_name=dataset.env_name, env_kwargs=dict(args.get("env_kwargs") or {}),
     )
     return cls(config, features, dataset.low_dim_stats()), dataset
 

@@ -15,7 +15,6 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from embodied.registry import load_symbol
 from embodied.registry import world as world_spec
 from embodied.types import InvalidPlanError
 from planners.base import Planner
@@ -88,7 +87,7 @@ def summarize(results: list[CaseResult], backend: str) -> dict[str, Any]:
 def evaluate_planner(planner: Planner, cases: list[InstructionCase], world: str, backend: str,
                      progress: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(summary, per-case rows) for `planner` on `cases`; `progress(i, result)` is called after each case."""
-    oracle = load_symbol(world_spec(world).planner)()
+    oracle = world_spec(world).load_rules()
     results = []
     for index, case in enumerate(cases):
         results.append(score_case(planner, oracle, case, world))

@@ -14,12 +14,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from embodied.registry import load_symbol
 from embodied.registry import world as world_spec
 from embodied.types import Feedback, InvalidPlanError, Plan, Skill, Subgoal
+from embodied.worlds.base import Vocabulary
+from embodied.worlds.rules import Rules
 from planners import prompts
 from planners.base import Planner
-from planners.validation import Vocabulary, parse_reply, validate, vocabulary
+from planners.validation import parse_reply, validate, vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,6 @@ class LanguagePlanner(Planner):
     def __init__(self, model: ChatModel, config: LanguagePlannerConfig, name: str) -> None:
         self.model, self.config, self.name = model, config, name
         self.wants_image = model.accepts_images
-        self._oracles: dict[str, Planner] = {}
         self._choices: dict[str, list[Subgoal]] = {}
 
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
@@ -209,7 +209,5 @@ class LanguagePlanner(Planner):
     def _vocab(self, observation: dict[str, Any]) -> Vocabulary:
         return vocabulary(str(observation.get("world") or self.config.world))
 
-    def _oracle(self, world: str) -> Planner:
-        if world not in self._oracles:
-            self._oracles[world] = load_symbol(world_spec(world).planner)()
-        return self._oracles[world]
+    def _oracle(self, world: str) -> Rules:
+        return world_spec(world).load_rules()

@@ -1,7 +1,7 @@
 """Reading and checking a language model's plan: pure functions, testable without a model.
 
-A reply is parsed into Subgoals of the world's vocabulary (`WorldSpec.vocab`, a module with `parse`,
-`SKILLS`, `GOAL_TEXTS` and optionally `PLAN_TEXTS`) and validated: known skills, arguments the skill
+A reply is parsed into Subgoals of the world's vocabulary (`World.vocabulary`, an
+embodied.worlds.base.Vocabulary) and validated: known skills, arguments the skill
 declares, and an order the world's rules allow (the world's symbolic planner's `check`, which for Crafter
 simulates the plan against `crafter.constants` from the observed inventory). Every failure is an
 InvalidPlanError whose message says precisely what is wrong, so it can be sent back to the model.
@@ -9,39 +9,22 @@ InvalidPlanError whose message says precisely what is wrong, so it can be sent b
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from embodied.registry import world as world_spec
 from embodied.types import InvalidPlanError, Skill, Subgoal, UnknownSubgoalError
+from embodied.worlds.base import Vocabulary
 
 _NUMBERED = re.compile(r"^\s*(?:\d+\s*[.):]|[-*\u2022])\s*(.+?)\s*$")
 _LIST_KEYS = ("subgoals", "plan", "steps")
 
 
-@dataclass(frozen=True)
-class Vocabulary:
-    """What a planner may write in one world: `texts` for constrained decoding, `parse` to read them back."""
-
-    world: str
-    parse: Callable[[str | Subgoal], Subgoal]
-    skills: tuple[Skill, ...]
-    texts: tuple[str, ...]
-
-
 def vocabulary(world: str) -> Vocabulary:
-    """The vocabulary module a world names in the registry (WorldSpec.vocab)."""
-    spec = world_spec(world)
-    if not spec.vocab:
-        raise InvalidPlanError(f"world {world!r} names no vocabulary module (WorldSpec.vocab in "
-                               f"embodied/registry.py); language planners need one to read replies")
-    module = importlib.import_module(spec.vocab)
-    texts = tuple(getattr(module, "PLAN_TEXTS", module.GOAL_TEXTS))
-    return Vocabulary(world, module.parse, tuple(module.SKILLS), texts)
+    """The vocabulary of a world in the registry (World.vocabulary)."""
+    return world_spec(world).load_vocabulary()
 
 
 def parse_reply(reply: str, vocab: Vocabulary) -> list[Subgoal]:

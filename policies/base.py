@@ -12,7 +12,7 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,15 +35,24 @@ class Features:
     discrete: bool
     goal_texts: tuple[str, ...]
     env_name: str = ""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)  # the world's kwargs at collection (robomimic env_meta)
 
     def to_json(self) -> dict[str, Any]:
         return {"obs_shapes": {k: list(v) for k, v in self.obs_shapes.items()}, "action_dim": self.action_dim,
-                "discrete": self.discrete, "goal_texts": list(self.goal_texts), "env_name": self.env_name}
+                "discrete": self.discrete, "goal_texts": list(self.goal_texts), "env_name": self.env_name,
+                "env_kwargs": dict(self.env_kwargs)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Features:
         return cls({k: tuple(v) for k, v in data["obs_shapes"].items()}, int(data["action_dim"]),
-                   bool(data["discrete"]), tuple(data["goal_texts"]), str(data.get("env_name", "")))
+                   bool(data["discrete"]), tuple(data["goal_texts"]), str(data.get("env_name", "")),
+                   dict(data.get("env_kwargs") or {}))
+
+    def make_env(self, **overrides: Any) -> Any:
+        """The world this policy was trained in, rebuilt with the kwargs recorded at collection."""
+        from embodied.registry import world
+
+        return world(self.env_name).make_env(**{**self.env_kwargs, **overrides})
 
 
 class Policy(nn.Module, ABC):

@@ -33,8 +33,8 @@ class _FixedPlanner:
         self.texts = texts
 
     def plan(self, instruction, observation, skills):
-        from embodied.envs.mujoco.tabletop_vocab import parse
         from embodied.types import Plan
+        from embodied.worlds.tabletop.vocab import parse
 
         return Plan(instruction, [parse(text) for text in self.texts], self.name)
 
@@ -48,10 +48,10 @@ class _FixedPlanner:
 ])
 def test_instruction_success_checks_what_was_achieved_against_the_instruction(texts, done):
     from embodied.agent import Agent, AgentConfig
-    from embodied.envs.mujoco.tabletop import TabletopEnv
     from embodied.evaluation import instruction_done
-    from embodied.experts.tabletop import TabletopExpert
-    from planners.symbolic.tabletop import TabletopPlanner
+    from embodied.worlds.tabletop.env import TabletopEnv
+    from embodied.worlds.tabletop.expert import TabletopExpert
+    from planners.symbolic import SymbolicPlanner
 
     env = TabletopEnv()
     expert = TabletopExpert(env, noise=0.0, seed=0)  # acting as the "policy": its results count as the agent's
@@ -61,5 +61,5 @@ def test_instruction_success_checks_what_was_achieved_against_the_instruction(te
     trajectory = Agent(env, _FixedPlanner(texts), expert, AgentConfig(max_replans=0)).run(instruction, seed=3)
     assert trajectory.success == (len(texts) < 3) and trajectory.start_observation["world"] == "tabletop"
     assert len(trajectory.planning_ms) == 1
-    assert instruction_done(trajectory, instruction, env, TabletopPlanner()) is done
+    assert instruction_done(trajectory, instruction, env, SymbolicPlanner("tabletop")) is done
     env.close()

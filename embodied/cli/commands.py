@@ -119,25 +119,27 @@ def cmd_eval(overrides: list[str]) -> None:
 def cmd_run(instruction: str, overrides: list[str]) -> None:
     from embodied.agent import Agent, AgentConfig, PolicyActor
     from embodied.evaluation import policy_dir
+    from embodied.hooks import ConsoleReporter, FrameRecorder
     from embodied.registry import world
     from policies.base import load_policy
 
     cfg = compose("run", overrides)
     policy = load_policy(policy_dir(cfg.checkpoint), cfg.device)
     spec = world(policy.features.env_name)
-    env = spec.make_env()
+    env = policy.features.make_env()
     planner = make_planner(spec, plain(cfg.planner))
-    agent = Agent(env, planner, PolicyActor(policy, env, cfg.seed),
-                  AgentConfig(max_replans=cfg.max_replans, record_frames=bool(cfg.video)), log=console.print)
+    recorder = FrameRecorder()
+    agent = Agent(env, planner, PolicyActor(policy, env, cfg.seed), AgentConfig(max_replans=cfg.max_replans),
+                  hooks=[ConsoleReporter(console.print), recorder] if cfg.video else [ConsoleReporter(console.print)])
     console.print(f"[bold]{instruction}[/bold] in {spec.name} (seed {cfg.seed})")
     trajectory = agent.run(instruction, cfg.seed)
     done = sum(r.success for r in trajectory.results)
     console.print(f"{'SUCCESS' if trajectory.success else 'not achieved'}: {done}/{len(trajectory.results)} "
                   f"subgoal attempts succeeded, {len(trajectory.actions)} steps, {len(trajectory.plans) - 1} re-plans")
-    if cfg.video and trajectory.frames:
+    if cfg.video and recorder.frames:
         from embodied.video import write_video
 
-        console.print(f"video: {write_video(cfg.video, trajectory.frames)}")
+        console.print(f"video: {write_video(cfg.video, recorder.frames)}")
 
 
 def cmd_train_planner(overrides: list[str]) -> None:
@@ -162,17 +164,15 @@ def cmd_train_planner(overrides: list[str]) -> None:
 
 
 def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
-    from embodied.registry import PLANNERS, load_symbol
+    from embodied.registry import PLANNERS
+    from embodied.registry import make_planner as make_named_planner
 
     name = planner_cfg.get("name", "symbolic")
-    if name == "symbolic":
-        return load_symbol(spec.planner)()
     if name not in PLANNERS:
         raise ConfigError(f"planner={name}: unknown planner; expected one of {sorted(PLANNERS)}")
-    factory = load_symbol(PLANNERS[name])
     kwargs = {k: v for k, v in planner_cfg.items() if k != "name"}
     try:
-        return factory(**kwargs)
+        return make_named_planner(name, spec.name, **kwargs)
     except TypeError as error:
         if "unexpected keyword" not in str(error):
             raise

@@ -91,6 +91,9 @@ class WindowDataset:
         elif args.get("env_name") != self.env_args.get("env_name") or texts != self.goal_texts:
             raise DatasetError(f"{path}: env {args.get('env_name')!r} differs from the first file's "
                                f"{self.env_args.get('env_name')!r}; train on one world at a time")
+        elif (args.get("env_kwargs") or {}) != (self.env_args.get("env_kwargs") or {}):
+            raise DatasetError(f"{path}: recorded with env kwargs {args.get('env_kwargs') or {}}, the first file "
+                               f"with {self.env_args.get('env_kwargs') or {}}; train on one setting at a time")
 
     def __len__(self) -> int:
         return len(self.actions)

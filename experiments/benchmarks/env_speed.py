@@ -86,8 +86,8 @@ def _fetch_raw(world: str) -> Callable[[], Stepper]:
     def make() -> Stepper:
         import gymnasium as gym
 
-        from embodied.envs.mujoco import fetch_vocab
-        from embodied.envs.mujoco.fetch import _register
+        from embodied.worlds.fetch import vocab as fetch_vocab
+        from embodied.worlds.fetch.env import _register
 
         _register()
         env = gym.make(fetch_vocab.task(world).env_id).unwrapped  # the gymnasium-robotics env, no wrappers
@@ -98,7 +98,7 @@ def _fetch_raw(world: str) -> Callable[[], Stepper]:
 
 def _fetch_wrapped(world: str) -> Callable[[], Stepper]:
     def make() -> Stepper:
-        from embodied.envs.mujoco.fetch import FetchEnv
+        from embodied.worlds.fetch.env import FetchEnv
 
         env = FetchEnv(world)
         return Stepper(env.step, lambda seed: env.reset(seed=seed), 4, env.close)
@@ -115,7 +115,7 @@ def _tabletop_raw() -> Stepper:
     the env's substeps; no checks, observation or detector."""
     import mujoco
 
-    from embodied.envs.mujoco import tabletop
+    from embodied.worlds.tabletop import env as tabletop
 
     env = tabletop.TabletopEnv()  # only for its seeded reset; stepping uses model and data directly
     model, data = env.model, env.data
@@ -138,7 +138,7 @@ def _tabletop_raw() -> Stepper:
 
 
 def _tabletop_wrapped() -> Stepper:
-    from embodied.envs.mujoco.tabletop import TabletopEnv
+    from embodied.worlds.tabletop.env import TabletopEnv
 
     env = TabletopEnv()
 

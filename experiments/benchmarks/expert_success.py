@@ -4,9 +4,9 @@
         [--json out.json] [--instruction "do the task" [--instruction ...]]
     python experiments/benchmarks/expert_success.py --worlds crafter --crafter-achievements --seeds 50 --noise 0
 
-Each seed runs the collector's loop (embodied/collection.py, contract in the registry): the world's
-instruction sampler (or --instruction), its symbolic planner's plan from env.describe(), and the expert on
-each subgoal for at most env.max_subgoal_steps steps until info["is_success"]. The chain stops at the first
+Each seed runs the agent's loop (embodied/agent.py, as `embodied collect` does): the world's instruction
+sampler (or --instruction), its symbolic planner's plan from env.describe(), and the expert on each subgoal
+for at most env.max_subgoal_steps steps until info["is_success"]. The chain stops at the first
 failed subgoal (no re-planning), so a subgoal counts as attempted when the chain reaches it. An empty plan
 (the instruction is already satisfied at reset) counts as a success of the whole instruction.
 """
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from embodied.experts.base import ExpertStuck
-from embodied.registry import load_symbol, world
+from embodied.agent import Agent, AgentConfig
+from embodied.registry import make_planner, world
 
 FETCH_WORLDS = ("fetch_reach", "fetch_push", "fetch_pick_and_place", "fetch_slide")
 # Crafter instructions whose plans together unlock all 22 achievements
@@ -33,41 +33,16 @@ CRAFTER_ACHIEVEMENTS = (
 )
 
 
-def run_subgoal(env: Any, expert: Any, obs: dict, subgoal: Any) -> tuple[dict, bool, int, bool]:
-    """Expert on one subgoal: (observation, success, steps, episode ended)."""
-    env.set_subgoal(subgoal)
-    expert.start(env.subgoal)
-    for t in range(1, env.max_subgoal_steps + 1):
-        try:
-            action = expert.act(obs)
-        except ExpertStuck:
-            return obs, False, t - 1, False
-        obs, _, terminated, truncated, info = env.step(action)
-        if info["is_success"]:
-            return obs, True, t, False
-        if terminated or truncated:
-            return obs, False, t, True
-    return obs, False, env.max_subgoal_steps, False
-
-
 def run_episode(name: str, env: Any, planner: Any, seed: int, noise: float, instruction: str | None) -> dict:
-    """One seed of world `name`: instruction, plan and per-subgoal (text, success, steps)."""
+    """One seed of world `name` through the agent's loop with the expert as the actor (no re-planning):
+    instruction, plan and per-subgoal (text, success, steps)."""
     spec = world(name)
-    expert = load_symbol(spec.expert)(env, noise=noise, seed=seed)
-    rng = np.random.default_rng(seed)
-    instruction = instruction or load_symbol(spec.instructions)(rng)
-    obs, _ = env.reset(seed=seed)
-    expert.reset()
-    plan = planner.plan(instruction, env.describe(), env.skills)
-    results = []
-    for subgoal in plan.subgoals:
-        obs, success, steps, ended = run_subgoal(env, expert, obs, subgoal)
-        results.append((env.subgoal.text, success, steps))
-        if not success or ended:
-            break
-    whole = len(results) == len(plan.subgoals) and all(success for _, success, _ in results)
-    return {"instruction": instruction, "plan": [s.text for s in plan.subgoals], "results": results,
-            "success": whole}
+    expert = spec.make_expert(env, noise=noise, seed=seed)
+    instruction = instruction or spec.sample_instruction(np.random.default_rng(seed))
+    trajectory = Agent(env, planner, expert, AgentConfig(max_replans=0)).run(instruction, seed)
+    results = [(r.subgoal, r.success, r.steps) for r in trajectory.results]
+    return {"instruction": instruction, "plan": [s.text for s in trajectory.plans[0].subgoals], "results": results,
+            "success": trajectory.success}
 
 
 def measure(name: str, seeds: int, noise: float, instruction: str | None = None,
@@ -75,7 +50,7 @@ def measure(name: str, seeds: int, noise: float, instruction: str | None = None,
     """Success of the whole instruction and of each subgoal over seeds 0..seeds-1 of one world."""
     spec = world(name)
     env = spec.make_env(**(env_kwargs or {}))
-    planner = load_symbol(spec.planner)()
+    planner = make_planner("symbolic", spec.name)
     per_subgoal: dict[str, list[tuple[bool, int]]] = defaultdict(list)
     whole, began = 0, time.time()
     for seed in range(seeds):

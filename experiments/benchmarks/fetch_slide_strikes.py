@@ -3,7 +3,7 @@
     python experiments/benchmarks/fetch_slide_strikes.py --seeds 12 [--directions +x +y -y -x]
 
 Prints, per direction, the mean and standard deviation over seeds of the distance the puck slides after a
-hit of each strength in embodied.experts.fetch_slide.STRENGTHS, next to the table the expert uses
+hit of each strength in embodied.worlds.fetch.slide.STRENGTHS, next to the table the expert uses
 (STRIKE_TABLES). Seeds whose puck was disturbed on the way behind it are left out.
 """
 
@@ -15,8 +15,8 @@ import warnings
 import gymnasium as gym
 import numpy as np
 
-from embodied.envs.mujoco.fetch import _register
-from embodied.experts.fetch_slide import STRENGTHS, STRIKE_TABLES, calibrate_strikes
+from embodied.worlds.fetch.env import _register
+from embodied.worlds.fetch.slide import STRENGTHS, STRIKE_TABLES, calibrate_strikes
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from embodied.registry import load_symbol
 from embodied.registry import world as world_spec
 from embodied.types import InvalidPlanError
+from embodied.worlds.language import describe_state
 from planners import prompts
 from planners.instructions import generate, sample_case
 from planners.mllm.model import Sample
@@ -74,7 +74,7 @@ def make_pairs(states: Sequence[State], n: int, seed: int = 1,
     """`n` samples: a dataset state (with its frame) or, with probability `synthetic` (always, if there are no
     states), a generated text-only start state; a fresh instruction; the oracle's plan as the target."""
     vocab = vocabulary(world)
-    oracle = load_symbol(world_spec(world).planner)()
+    oracle = world_spec(world).load_rules()
     hidden = prompts.world_prompt(vocab).hidden
     excluded = held_out(world)
     rng = np.random.default_rng(seed)
@@ -92,6 +92,6 @@ def make_pairs(states: Sequence[State], n: int, seed: int = 1,
             plan = oracle.plan(case.canonical, observation, vocab.skills)
         except InvalidPlanError:
             continue
-        user = prompts.user_turn(prompts.describe_state(observation, hidden), case.instruction)
+        user = prompts.user_turn(describe_state(observation, hidden), case.instruction)
         samples.append(Sample(user, image, tuple(s.text for s in plan.subgoals)))
     return samples

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from embodied.envs.crafter.env import CrafterEnv
-from embodied.envs.crafter.vocab import GOAL_TEXTS
 from embodied.types import OBS_INVENTORY, OBS_RGB, UnknownSubgoalError
+from embodied.worlds.crafter.env import CrafterEnv
+from embodied.worlds.crafter.vocab import GOAL_TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_describe_reports_inventory_and_nearby_materials(env):
 def test_a_seed_plays_out_the_same_every_time():
     """crafter keeps each chunk's creatures in a set (memory-address order) and draws spawns / despawns from it;
     the wrapper keeps them in insertion order, so a seed replays exactly, whatever ran before it."""
-    from embodied.envs.crafter.env import CrafterEnv
+    from embodied.worlds.crafter.env import CrafterEnv
 
     def frames(env, seed):
         env.reset(seed=seed)

@@ -6,12 +6,14 @@ from gymnasium.utils.env_checker import check_env
 
 pytest.importorskip("gymnasium_robotics")
 
-from embodied.envs.mujoco import fetch_vocab  # noqa: E402
-from embodied.envs.mujoco.fetch import FetchEnv, sample_instruction, sample_task_instruction  # noqa: E402
-from embodied.experts.fetch import FetchExpert  # noqa: E402
-from embodied.registry import load_symbol, world  # noqa: E402
+from embodied.agent import Agent, AgentConfig  # noqa: E402
+from embodied.registry import world  # noqa: E402
 from embodied.types import Subgoal, UnknownSubgoalError  # noqa: E402
-from planners.symbolic.single import SingleTaskPlanner  # noqa: E402
+from embodied.worlds.fetch import vocab as fetch_vocab  # noqa: E402
+from embodied.worlds.fetch.env import FetchEnv  # noqa: E402
+from embodied.worlds.fetch.expert import FetchExpert  # noqa: E402
+from embodied.worlds.fetch.language import sample_generic_instruction, sample_task_instruction  # noqa: E402
+from planners.symbolic import SymbolicPlanner  # noqa: E402
 
 WORLDS = sorted(fetch_vocab.TASKS)
 
@@ -75,38 +77,25 @@ def test_describe_is_json_and_reports_done():
 
 @pytest.mark.parametrize("name", WORLDS)
 def test_instructions_are_understood_by_the_planner(name):
-    env, planner = FetchEnv(name), SingleTaskPlanner()
+    env, planner = FetchEnv(name), SymbolicPlanner()
     env.reset(seed=0)
     rng = np.random.default_rng(0)
-    instructions = [sample_instruction(rng), sample_task_instruction(name, rng)]
+    instructions = [sample_generic_instruction(rng), sample_task_instruction(name, rng)]
     for instruction in instructions + list(fetch_vocab.task(name).instructions):
         plan = planner.plan(instruction, env.describe(), env.skills)
         assert [s.text for s in plan.subgoals] == [fetch_vocab.task(name).text], instruction
 
 
 def _run_contract_loop(name: str, seed: int) -> tuple[bool, int]:
-    """The collector's loop (see the project contract), through the registry."""
+    """The collector's loop (the agent with the expert as its actor), through the registry."""
     spec = world(name)
     env = spec.make_env()
-    expert = load_symbol(spec.expert)(env, noise=0.1, seed=seed)
-    planner = load_symbol(spec.planner)()
-    instruction = load_symbol(spec.instructions)(np.random.default_rng(seed))
-    obs, info = env.reset(seed=seed)
-    expert.reset()
+    _, info = env.reset(seed=seed)
     assert not info["is_success"]
-    plan = planner.plan(instruction, env.describe(), env.skills)
-    success, steps = True, 0
-    for subgoal in plan.subgoals:
-        env.set_subgoal(subgoal)
-        expert.start(env.subgoal)
-        success = False
-        for _ in range(env.max_subgoal_steps):
-            obs, _, terminated, truncated, info = env.step(expert.act(obs))
-            steps += 1
-            if info["is_success"] or terminated or truncated:
-                success = info["is_success"]
-                break
-    return success, steps
+    expert = spec.make_expert(env, noise=0.1, seed=seed)
+    instruction = spec.sample_instruction(np.random.default_rng(seed))
+    trajectory = Agent(env, SymbolicPlanner(name), expert, AgentConfig(max_replans=0)).run(instruction, seed)
+    return trajectory.success and bool(trajectory.results), len(trajectory.actions)
 
 
 @pytest.mark.parametrize("name,seeds", [("fetch_reach", (0, 1, 2)), ("fetch_push", (0, 1, 2)),

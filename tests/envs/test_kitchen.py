@@ -7,9 +7,10 @@ from embodied.types import UnknownSubgoalError
 
 pytest.importorskip("gymnasium_robotics")
 
-from embodied.envs.mujoco.kitchen import KitchenEnv, sample_instruction  # noqa: E402
-from embodied.experts.kitchen import KitchenExpert  # noqa: E402
-from planners.symbolic.kitchen import KitchenPlanner  # noqa: E402
+from embodied.worlds.kitchen.env import KitchenEnv  # noqa: E402
+from embodied.worlds.kitchen.expert import KitchenExpert  # noqa: E402
+from embodied.worlds.kitchen.language import sample_instruction  # noqa: E402
+from planners.symbolic import SymbolicPlanner  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_expert_opens_the_microwave_then_turns_on_the_light(env):
     instruction = "open the microwave and then turn on the light switch"
     for seed in (0, 1):
         expert = KitchenExpert(env, noise=0.1, seed=seed)
-        agent = Agent(env, KitchenPlanner(), expert, AgentConfig(max_replans=0))
+        agent = Agent(env, SymbolicPlanner("kitchen"), expert, AgentConfig(max_replans=0))
         trajectory = agent.run(instruction, seed)
         assert trajectory.success, (seed, [r.to_json() for r in trajectory.results])
         assert {"open the microwave", "turn on the light switch"} <= set(env.describe()["done"])
@@ -69,13 +70,13 @@ def test_sampled_instructions_are_plannable(env):
     rng = np.random.default_rng(0)
     for _ in range(50):
         instruction = sample_instruction(rng)
-        plan = KitchenPlanner().plan(instruction, {"done": []}, env.skills)
+        plan = SymbolicPlanner("kitchen").plan(instruction, {"done": []}, env.skills)
         assert 1 <= len(plan.subgoals) <= 3, instruction
         assert all(subgoal.text in env.goal_texts for subgoal in plan.subgoals)
 
 
 def test_expert_chains_all_seven_tasks_in_one_episode(env):
     expert = KitchenExpert(env, noise=0.1, seed=0)
-    trajectory = Agent(env, KitchenPlanner(), expert, AgentConfig(max_replans=0)).run("do everything", 0)
+    trajectory = Agent(env, SymbolicPlanner("kitchen"), expert, AgentConfig(max_replans=0)).run("do everything", 0)
     assert [r.subgoal for r in trajectory.results] == list(env.goal_texts)
     assert trajectory.success, [r.to_json() for r in trajectory.results]

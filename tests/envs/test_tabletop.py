@@ -5,12 +5,15 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from embodied.agent import Agent, AgentConfig
-from embodied.envs.mujoco import tabletop_vocab
-from embodied.envs.mujoco.tabletop import TabletopEnv, sample_instruction
-from embodied.experts.tabletop import TabletopExpert
+from embodied.hooks import AgentHooks
 from embodied.registry import load_symbol, world
-from embodied.types import InvalidPlanError, Subgoal, UnknownSubgoalError
-from planners.symbolic.tabletop import TabletopPlanner
+from embodied.types import InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
+from embodied.worlds.tabletop import vocab as tabletop_vocab
+from embodied.worlds.tabletop.env import TabletopEnv
+from embodied.worlds.tabletop.expert import TabletopExpert
+from embodied.worlds.tabletop.language import sample_instruction
+from embodied.worlds.tabletop.vocab import parse
+from planners.symbolic import SymbolicPlanner
 
 
 @pytest.fixture(scope="module")
@@ -20,24 +23,33 @@ def env():
     env.close()
 
 
+class FixedPlan(SymbolicPlanner):
+    """The given subgoals, in order, whatever the instruction."""
+
+    def __init__(self, texts):
+        super().__init__("tabletop")
+        self.texts = texts
+
+    def plan(self, instruction, observation, skills=()):
+        return Plan(instruction, [parse(text) for text in self.texts], "fixed")
+
+
+class RewardOnSuccess(AgentHooks):
+    """Asserts the env's reward is 1 exactly on the step whose detector fires."""
+
+    def on_step(self, agent, step):
+        assert (step.reward == 1.0) == bool(step.info["is_success"]), step.info
+
+
 def run_subgoals(env, seed, texts, noise=0.1):
-    """The collector's loop over `texts` with the expert; returns the steps each subgoal took."""
+    """The collector's loop (the agent, expert as actor) over `texts`; returns the steps each subgoal took."""
     expert = TabletopExpert(env, noise=noise, seed=seed)
-    obs, _ = env.reset(seed=seed)
-    expert.reset()
-    steps = []
-    for text in texts:
-        env.set_subgoal(text)
-        expert.start(env.subgoal)
-        for t in range(1, env.max_subgoal_steps + 1):
-            obs, reward, terminated, truncated, info = env.step(expert.act(obs))
-            if info["is_success"]:
-                assert reward == 1.0
-                steps.append(t)
-                break
-        else:
-            pytest.fail(f"seed {seed}: expert failed {text!r} after {texts[:len(steps)]}: {env.describe()}")
-    return steps
+    agent = Agent(env, FixedPlan(texts), expert, AgentConfig(max_replans=0), hooks=[RewardOnSuccess()])
+    trajectory = agent.run("the fixed subgoals", seed)
+    if not trajectory.success:
+        pytest.fail(f"seed {seed}: expert failed after {[r.to_json() for r in trajectory.results]}: "
+                    f"{env.describe()}")
+    return [r.steps for r in trajectory.results]
 
 
 def test_passes_gymnasium_env_checker():
@@ -152,7 +164,7 @@ def test_expert_chains_subgoals_and_describe_tracks_the_world(env):
 def test_agent_runs_chained_instructions_with_the_expert(env, instruction):
     for seed in (0, 1):
         expert = TabletopExpert(env, noise=0.1, seed=seed)
-        agent = Agent(env, TabletopPlanner(), expert, AgentConfig(max_replans=0))
+        agent = Agent(env, SymbolicPlanner("tabletop"), expert, AgentConfig(max_replans=0))
         trajectory = agent.run(instruction, seed)
         assert trajectory.success, (seed, [r.to_json() for r in trajectory.results])
 
@@ -160,15 +172,14 @@ def test_agent_runs_chained_instructions_with_the_expert(env, instruction):
 def test_registry_parts_and_sampled_instructions_plan():
     spec = world("tabletop")
     assert load_symbol(spec.env) is TabletopEnv and load_symbol(spec.expert) is TabletopExpert
-    assert load_symbol(spec.planner) is TabletopPlanner
-    assert load_symbol(spec.instructions) is sample_instruction
-    rng, planner = np.random.default_rng(0), TabletopPlanner()
+    assert spec.load_language().record is sample_instruction
+    rng, planner = np.random.default_rng(0), SymbolicPlanner("tabletop")
     empty = {"on": {}, "regions": {}, "holding": None, "gripper_open": True}
     instructions = [sample_instruction(rng) for _ in range(300)]
     assert len(set(instructions)) > 100
     for instruction in instructions:
-        plan = planner.plan(instruction, empty, tabletop_vocab.SKILLS)
+        plan = planner.plan(instruction, empty, tabletop_vocab.VOCABULARY.skills)
         assert 1 <= len(plan) <= 6, instruction
         planner.check(plan.subgoals, empty, instruction)
     with pytest.raises(InvalidPlanError):
-        planner.plan("juggle", empty, tabletop_vocab.SKILLS)
+        planner.plan("juggle", empty, tabletop_vocab.VOCABULARY.skills)

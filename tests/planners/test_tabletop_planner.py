@@ -1,8 +1,8 @@
 import pytest
 
-from embodied.envs.mujoco.tabletop_vocab import SKILLS, parse
 from embodied.types import InvalidPlanError, Skill
-from planners.symbolic.tabletop import TabletopPlanner
+from embodied.worlds.tabletop.vocab import SKILLS, parse
+from planners.symbolic import SymbolicPlanner
 
 PICK, PLACE = "pick up the {} block", "place the {} block on the {} block"
 EMPTY = {"on": {}, "regions": {"red": None, "green": None, "blue": None}, "holding": None,
@@ -10,7 +10,7 @@ EMPTY = {"on": {}, "regions": {"red": None, "green": None, "blue": None}, "holdi
 
 
 def texts(instruction, observation=EMPTY):
-    plan = TabletopPlanner().plan(instruction, observation, SKILLS)
+    plan = SymbolicPlanner("tabletop").plan(instruction, observation, SKILLS)
     assert plan.planner == "symbolic"
     return [s.text for s in plan.subgoals]
 
@@ -77,7 +77,7 @@ def test_blocks_in_the_way_are_moved_first():
 
 
 def test_what_is_not_understood_is_named():
-    planner = TabletopPlanner()
+    planner = SymbolicPlanner("tabletop")
     cases = {
         "stack the purple block on the blue one": "unknown colour 'purple'",
         "juggle the red block": "unknown verb 'juggle'",
@@ -93,7 +93,7 @@ def test_what_is_not_understood_is_named():
 
 
 def test_check_simulates_the_order_and_the_instruction():
-    planner = TabletopPlanner()
+    planner = SymbolicPlanner("tabletop")
     instruction = "stack the red block on the blue one"
     plan = planner.plan(instruction, EMPTY, SKILLS)
     planner.check(plan.subgoals, EMPTY, instruction)
@@ -110,7 +110,7 @@ def test_check_simulates_the_order_and_the_instruction():
 def test_replan_after_failure_starts_from_the_new_state():
     from embodied.types import Feedback
 
-    planner = TabletopPlanner()
+    planner = SymbolicPlanner("tabletop")
     plan = planner.plan("build a tower of red on green on blue", EMPTY, SKILLS)
     now = {**EMPTY, "on": {"green": "blue"}}
     feedback = Feedback(plan.subgoals[2], now, plan.subgoals[:2], "dropped it")

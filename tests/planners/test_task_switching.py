@@ -1,9 +1,9 @@
 """Task switching: a new instruction mid-episode replaces the plan at the next subgoal boundary, no reset."""
 
 from embodied.agent import Agent, AgentConfig
-from embodied.envs.crafter.env import CrafterEnv
-from embodied.experts.crafter import CrafterExpert
-from planners.symbolic.crafter import CrafterPlanner
+from embodied.worlds.crafter.env import CrafterEnv
+from embodied.worlds.crafter.expert import CrafterExpert
+from planners.symbolic import SymbolicPlanner
 
 
 class InstructOnFirstSubgoal:
@@ -28,7 +28,7 @@ class InstructOnFirstSubgoal:
 def test_a_new_instruction_replaces_the_plan_at_the_next_boundary_without_reset():
     env = CrafterEnv()
     actor = InstructOnFirstSubgoal(CrafterExpert(env, seed=1), "place a table")
-    agent = Agent(env, CrafterPlanner(), actor, AgentConfig(max_replans=0))
+    agent = Agent(env, SymbolicPlanner("crafter"), actor, AgentConfig(max_replans=0))
     actor.agent = agent
     trajectory = agent.run("make a wood pickaxe", seed=11)
     assert [p.instruction for p in trajectory.plans] == ["make a wood pickaxe", "place a table"]
@@ -43,7 +43,7 @@ def test_an_instruction_the_planner_cannot_read_is_ignored_and_the_task_goes_on(
     env = CrafterEnv()
     actor = InstructOnFirstSubgoal(CrafterExpert(env, seed=1), "fly to the moon")
     logs = []
-    agent = Agent(env, CrafterPlanner(), actor, AgentConfig(max_replans=0), log=logs.append)
+    agent = Agent(env, SymbolicPlanner("crafter"), actor, AgentConfig(max_replans=0), log=logs.append)
     actor.agent = agent
     trajectory = agent.run("place a table", seed=11)
     assert trajectory.success and len(trajectory.plans) == 1

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from embodied.envs.crafter import vocab as crafter_vocab
 from embodied.types import Feedback, InvalidPlanError, Skill, Subgoal
+from embodied.worlds.crafter import vocab as crafter_vocab
 from planners import prompts
 from planners.language import LanguagePlanner, LanguagePlannerConfig, ModelError
-from planners.symbolic.crafter import CrafterPlanner
+from planners.symbolic import SymbolicPlanner
 from planners.validation import parse_reply, validate, vocabulary
 
 VOCAB = vocabulary("crafter")
@@ -44,7 +44,7 @@ def test_unreadable_replies_say_precisely_why(reply, reason):
 
 
 def test_impossible_order_is_found_by_simulating_the_recipes():
-    check = CrafterPlanner().check
+    check = SymbolicPlanner("crafter").check
     plan = parse_reply('["make stone pickaxe"]', VOCAB)
     with pytest.raises(InvalidPlanError, match=r"step 1 'make stone pickaxe' is impossible there: it needs 1 wood "
                                                r"\(has 0\) and 1 stone \(has 0\) and a table nearby"):
@@ -65,12 +65,12 @@ def test_unknown_skills_and_too_long_plans():
         validate([Subgoal("wake_up", (), "wake up")] * 3, {}, VOCAB.skills, max_subgoals=2)
 
 
-def test_every_world_with_a_vocabulary_module_plugs_in():
-    for world in ("crafter", "tabletop", "kitchen"):
+def test_every_world_has_a_vocabulary_that_reads_its_own_texts():
+    for world in ("crafter", "tabletop", "kitchen", "fetch_reach", "fetch_push", "fetch_pick_and_place",
+                  "fetch_slide"):
         vocab = vocabulary(world)
+        assert vocab.world == world
         assert vocab.texts and all(texts([vocab.parse(t)]) == [t] for t in vocab.texts[:5])
-    with pytest.raises(InvalidPlanError, match="names no vocabulary module"):
-        vocabulary("fetch_reach")
 
 
 class ScriptedModel:
@@ -110,7 +110,7 @@ def test_an_invalid_reply_is_repaired_by_one_reprompt_with_the_error():
 ])
 def test_two_bad_replies_fall_back_to_the_symbolic_planner_with_the_reason(replies):
     plan = planner(*replies).plan("make a wood pickaxe", EMPTY)
-    assert texts(plan.subgoals) == texts(CrafterPlanner().plan("make a wood pickaxe", EMPTY).subgoals)
+    assert texts(plan.subgoals) == texts(SymbolicPlanner("crafter").plan("make a wood pickaxe", EMPTY).subgoals)
     assert plan.planner == "symbolic (fallback from scripted)"
     assert plan.explanation.startswith("fell back to the symbolic planner: ")
 
@@ -129,7 +129,7 @@ def test_replan_asks_the_model_to_explain_then_plans_from_the_new_state():
     p = planner("The table was too far away.", '["place table", "make wood pickaxe"]')
     state = {"world": "crafter", "inventory": {"wood": 3}, "nearby": ["grass"]}
     failed = crafter_vocab.parse("make wood pickaxe")
-    old = CrafterPlanner().plan("make a wood pickaxe", EMPTY)
+    old = SymbolicPlanner("crafter").plan("make a wood pickaxe", EMPTY)
     plan = p.replan(old, Feedback(failed, state, [crafter_vocab.parse("collect 3 wood")], "step budget spent"))
     assert texts(plan.subgoals) == ["place table", "make wood pickaxe"]
     assert "model: The table was too far away." in plan.explanation
@@ -154,12 +154,11 @@ def test_expand_mode_asks_for_goals_and_lets_the_symbolic_planner_write_the_step
 
 
 def test_example_goals_reproduce_each_worked_example_through_the_symbolic_planner():
-    from embodied.registry import load_symbol
     from embodied.registry import world as world_spec
 
     for world in ("crafter", "tabletop", "kitchen"):
-        vocab, oracle = vocabulary(world), load_symbol(world_spec(world).planner)()
-        for example in prompts.PROMPTS[world].examples:
+        vocab, oracle = vocabulary(world), world_spec(world).load_rules()
+        for example in world_spec(world).load_language().examples:
             goals = prompts.example_goals(vocab, example)
             plan = oracle.plan(", then ".join(goals), example.observation(), vocab.skills)
             assert texts(plan.subgoals) == list(example.plan), (world, example.instruction)

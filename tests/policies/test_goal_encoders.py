@@ -8,9 +8,9 @@ import torch
 
 from embodied.agent import PolicyActor
 from embodied.datasets.windows import WindowDataset
-from embodied.envs.crafter.env import CrafterEnv
 from embodied.training import TrainConfig, train
 from embodied.types import UnknownSubgoalError
+from embodied.worlds.crafter.env import CrafterEnv
 from policies.base import Features, load_policy
 from policies.diffusion.config import DiffusionConfig
 from policies.diffusion.policy import DiffusionPolicy

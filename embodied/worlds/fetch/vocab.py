@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from embodied.types import Skill, Subgoal, UnknownSubgoalError
+from embodied.worlds.base import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,12 @@ TASKS: dict[str, FetchTask] = {
                   ("pick and place the block at the target", "pick up the block and place it at the target",
                    "put the block on the red target", "lift the block to the target")),
         # 100 steps, not 50: the expert lines the puck up with a sideways tap before the strike and the puck
-        # then slides for up to ~30 steps (see embodied/experts/fetch_slide.py)
+        # then slides for up to ~30 steps (see embodied/worlds/fetch/slide.py)
         FetchTask("fetch_slide", "FetchSlide-v4", "slide", "slide the puck to the target", ("slide", "shoot"),
                   100, ("slide the puck to the target", "slide the puck onto the red target",
                         "shoot the puck to the target", "slide the puck to the goal")),
     )
 }
-GENERIC_INSTRUCTIONS = ("do the task", "complete the task", "solve the task", "perform the task")
 _GENERIC = re.compile(r"\b(do|solve|complete|perform|carry out|finish) (the|this|your) task\b")
 _ARTICLES = re.compile(r"\b(the|a|an)\b")
 
@@ -93,3 +93,12 @@ def parse(world: str, subgoal: str | Subgoal) -> Subgoal:
     raise UnknownSubgoalError(
         f"unknown subgoal {text!r} for {world}; its only skill is {spec.skill!r} ({spec.text!r})"
     )
+
+
+def vocabulary(world: str) -> Vocabulary:
+    """The one-skill Vocabulary of a Fetch world."""
+    spec = task(world)
+    return Vocabulary(world, (skill(world),), (spec.text,), lambda subgoal: parse(world, subgoal))
+
+
+REACH, PUSH, PICK_AND_PLACE, SLIDE = (vocabulary(name) for name in TASKS)

@@ -9,9 +9,9 @@ import crafter
 import numpy as np
 from gymnasium import spaces
 
-from embodied.envs.base import SubgoalEnv
-from embodied.envs.crafter import vocab
 from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
+from embodied.worlds.base import SubgoalEnv
+from embodied.worlds.crafter import vocab
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
 NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
@@ -50,7 +50,7 @@ class CrafterEnv(SubgoalEnv):
     """
 
     world = "crafter"
-    vocabulary = vocab
+    vocabulary = vocab.VOCABULARY
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(
@@ -169,9 +169,3 @@ def _action_index(action: Any) -> int:
     if not 0 <= index < len(ACTIONS):
         raise ValueError(f"crafter: action must be one integer in [0, {len(ACTIONS)}), got {action!r}")
     return index
-
-
-def sample_instruction(rng: np.random.Generator) -> str:
-    """Instructions recorded by default: the stone-pickaxe chain and its prefixes."""
-    return str(rng.choice(["make a stone pickaxe", "make a wood pickaxe", "collect stone", "place a table"],
-                          p=[0.7, 0.1, 0.1, 0.1]))

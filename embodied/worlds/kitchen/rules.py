@@ -1,4 +1,4 @@
-"""Symbolic planner for FrankaKitchen: the tasks an instruction names, in the order it asks for them.
+"""Rules of FrankaKitchen: the tasks an instruction names, in the order it asks for them.
 
 "open the microwave and then turn on the light" -> [open the microwave, turn on the light switch].
 Clauses run in the order written except around "after" ("turn on the light after opening the
@@ -11,25 +11,30 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from embodied.envs.mujoco.kitchen_vocab import (
+from embodied.types import InvalidPlanError, Plan, Skill, Subgoal
+from embodied.worlds.kitchen.vocab import (
     AMBIGUOUS_PATTERNS,
     GOAL_TEXTS,
     TASK_TEXTS,
     make_subgoal,
     mentioned_tasks,
 )
-from embodied.types import InvalidPlanError, Plan, Skill, Subgoal
-from planners.base import Planner
+from embodied.worlds.rules import Rules
 
 _CLAUSES = re.compile(r"\s*(?:[,;.]|\band then\b|\bthen\b|\band\b|\bafterwards\b|\bfinally\b|\bfirst\b)\s*")
 _AFTER = re.compile(r"\s+after\s+(?!that\b)(?!this\b)")
 _EVERYTHING = re.compile(r"\b(everything|all (the )?tasks|all (seven|7)( tasks)?|every task)\b")
 
 
-class KitchenPlanner(Planner):
-    """Keyword planner over the 7 kitchen tasks (see module docstring); unknown instructions are invalid."""
+class KitchenRules(Rules):
+    """Keyword rules over the 7 kitchen tasks (see module docstring); unknown instructions are invalid."""
 
-    name = "symbolic"
+    def parse(self, instruction: str) -> list[Subgoal]:
+        return [make_subgoal(task) for task in ordered_tasks(instruction)]
+
+    def expand(self, goals: list[Subgoal], observation: dict[str, Any]) -> list[Subgoal]:
+        done = set(observation.get("done", ()))
+        return [goal for goal in dict.fromkeys(goals) if goal.text not in done]
 
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
         tasks = ordered_tasks(instruction)
@@ -41,7 +46,7 @@ class KitchenPlanner(Planner):
         subgoals = [make_subgoal(task) for task in tasks if TASK_TEXTS[task] not in done]
         skipped = [TASK_TEXTS[task] for task in tasks if TASK_TEXTS[task] in done]
         explanation = f"already done: {', '.join(skipped)}" if skipped else ""
-        return Plan(instruction, subgoals, self.name, explanation)
+        return Plan(instruction, subgoals, "symbolic", explanation)
 
     def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
         """Raise InvalidPlanError for a task done twice or already done at the start, or (given an instruction
@@ -96,3 +101,6 @@ def _clause_tasks(clause: str, instruction: str) -> list[str]:
             options = " or ".join(repr(TASK_TEXTS[c]) for c in candidates)
             raise InvalidPlanError(f"kitchen planner: {clause!r} in {instruction!r} is ambiguous: {options}?")
     return tasks
+
+
+RULES = KitchenRules()

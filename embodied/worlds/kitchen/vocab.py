@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from embodied.types import Skill, Subgoal, UnknownSubgoalError
+from embodied.worlds.base import Vocabulary
 
 # gymnasium-robotics task key -> canonical subgoal text
 TASK_TEXTS: dict[str, str] = {
@@ -86,3 +87,5 @@ def _variants(key: str) -> list[str]:
     verb, _, rest = text.partition(" the ")
     light = [f"{verb} the light", "switch on the light", "turn the light on"] if key == "light switch" else []
     return [text, f"{verb} {rest}", rest, key, f"{verb} {key}", *light]
+
+VOCABULARY = Vocabulary("kitchen", SKILLS, GOAL_TEXTS, parse, ())

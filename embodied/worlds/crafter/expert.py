@@ -9,9 +9,9 @@ from typing import Any
 import crafter
 import numpy as np
 
-from embodied.envs.crafter.env import ACTIONS, CrafterEnv
-from embodied.experts.base import Expert, ExpertStuck
 from embodied.types import Subgoal
+from embodied.worlds.crafter.env import ACTIONS, CrafterEnv
+from embodied.worlds.expert import Expert, ExpertStuck
 
 MOVES = {(-1, 0): "move_left", (1, 0): "move_right", (0, -1): "move_up", (0, 1): "move_down"}
 WALKABLE = frozenset(crafter.constants.walkable)  # grass, sand, path (never lava)

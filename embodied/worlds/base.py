@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -10,11 +12,29 @@ import gymnasium as gym
 from embodied.types import Skill, Subgoal, UnknownSubgoalError
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """What can be said in one world: its skills, the canonical goal texts (index = goal id), every text a
+    planner may write (`plan_texts`, e.g. counted variants) and `parse` (text or Subgoal -> canonical Subgoal,
+    raising UnknownSubgoalError)."""
+
+    world: str
+    skills: tuple[Skill, ...]
+    goal_texts: tuple[str, ...]
+    parse: Callable[[str | Subgoal], Subgoal]
+    plan_texts: tuple[str, ...] = ()
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Every subgoal text a planner may write (constrained decoding's choices)."""
+        return self.plan_texts or self.goal_texts
+
+
 class SubgoalEnv(gym.Env):
     """A gymnasium env whose current subgoal is set from outside and detected inside.
 
-    Subclasses provide the world's vocabulary (`skills`, `goal_texts`, `parse_subgoal`) and
-    `subgoal_success()`; `info["is_success"]` in `step` reports it for the current subgoal.
+    Subclasses set `vocabulary` (a `Vocabulary`, per class or per instance) and provide
+    `subgoal_success()` and `describe()`; `info["is_success"]` in `step` reports it for the current subgoal.
     `goal_texts` is the finite list of canonical subgoal texts whose index is the skill-id a
     policy embeds (counted variants such as "collect 3 wood" map to their base "collect wood").
     """
@@ -26,27 +46,25 @@ class SubgoalEnv(gym.Env):
         self._subgoal: Subgoal | None = None
 
     # --- vocabulary -------------------------------------------------------------------------
-    # A world whose vocabulary lives in a module (SKILLS, GOAL_TEXTS, parse) sets `vocabulary` to it;
-    # others (one vocabulary per instance, like the Fetch tasks) override the three members below.
-    vocabulary: Any = None
+    vocabulary: Vocabulary | None = None  # set per class, or per instance (one world class, several tasks)
 
     @property
     def skills(self) -> tuple[Skill, ...]:
         """Skills a planner may use in this world."""
-        return self._vocabulary().SKILLS
+        return self._vocabulary().skills
 
     @property
     def goal_texts(self) -> tuple[str, ...]:
         """Canonical subgoal texts; the index of a subgoal's base text is its goal id."""
-        return self._vocabulary().GOAL_TEXTS
+        return self._vocabulary().goal_texts
 
     def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
         """Canonical Subgoal from text or a Subgoal; raises UnknownSubgoalError."""
         return self._vocabulary().parse(subgoal)
 
-    def _vocabulary(self) -> Any:
+    def _vocabulary(self) -> Vocabulary:
         if self.vocabulary is None:
-            raise NotImplementedError(f"{type(self).__name__} sets no `vocabulary` module and overrides none")
+            raise NotImplementedError(f"{type(self).__name__} sets no `vocabulary`")
         return self.vocabulary
 
     def goal_id(self, subgoal: str | Subgoal) -> int:

@@ -1,4 +1,4 @@
-"""Symbolic planner for the tabletop world: instruction -> goals -> pick / place / push / open subgoals.
+"""Rules of the tabletop world (its knowledge graph): instruction -> goals -> pick / place / push / open subgoals.
 
 "stack the red block on the blue one" -> [pick up the red block, place the red block on the blue block];
 "push the green block to the left" -> [push the green block to the left region]; clauses chained with
@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from embodied.envs.mujoco.tabletop_vocab import COLORS, REGIONS, make_subgoal, match
 from embodied.types import InvalidPlanError, Plan, Skill, Subgoal
-from planners.base import Planner
+from embodied.worlds.rules import Rules
+from embodied.worlds.tabletop.vocab import COLORS, REGIONS, make_subgoal, match
 
 _SEPARATORS = re.compile(r"\s*(?:,|;|\.|\band then\b|\bthen\b|\band\b|\bafter that\b|\bafterwards\b"
                          r"|\bnext\b)\s*")
@@ -112,13 +112,17 @@ class TableState:
         return ""
 
 
-class TabletopPlanner(Planner):
+class TabletopRules(Rules):
     """Instruction -> tabletop subgoals (see the module docstring); InvalidPlanError if not understood."""
 
-    name = "symbolic"
+    def parse(self, instruction: str) -> list[Subgoal]:
+        return parse_instruction(instruction)
 
-    def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
-        goals = parse_instruction(instruction)
+    def expand(self, goals: list[Subgoal], observation: dict[str, Any]) -> list[Subgoal]:
+        return self._expand(goals, observation)[0]
+
+    def _expand(self, goals: list[Subgoal], observation: dict[str, Any]) -> tuple[list[Subgoal], list[str]]:
+        """(steps, goals already true on the way)."""
         state = TableState.from_observation(observation)
         subgoals, skipped = [], []
         for goal in goals:
@@ -126,12 +130,16 @@ class TabletopPlanner(Planner):
             subgoals.extend(steps)
             if not steps:
                 skipped.append(goal.text)
+        return subgoals, skipped
+
+    def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
+        subgoals, skipped = self._expand(self.parse(instruction), observation)
         allowed = {skill.name for skill in skills}
         missing = sorted({s.skill for s in subgoals} - allowed) if allowed else []
         if missing:
             raise InvalidPlanError(f"tabletop planner: no skill {missing} among {sorted(allowed)}")
         explanation = f"already true: {', '.join(skipped)}" if skipped else ""
-        return Plan(instruction, subgoals, self.name, explanation)
+        return Plan(instruction, subgoals, "symbolic", explanation)
 
     def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
         """Raise InvalidPlanError if a subgoal's preconditions fail in order, or (given `instruction`) a goal
@@ -250,3 +258,6 @@ def _what_is_unknown(clause: str) -> str:
         return f"unknown verb {words[0]!r} (known: pick up, place/put/stack ... on, place ... in, push, open)"
     return ("say e.g. 'stack the red block on the blue one', 'push the green block to the left', "
             "'put the red block in the right region', 'pick up the red block', 'open the gripper'")
+
+
+RULES = TabletopRules()

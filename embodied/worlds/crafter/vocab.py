@@ -11,6 +11,7 @@ import re
 import crafter
 
 from embodied.types import Skill, Subgoal, UnknownSubgoalError
+from embodied.worlds.base import Vocabulary
 
 ACHIEVEMENTS: tuple[str, ...] = tuple(crafter.constants.achievements)
 ITEMS: tuple[str, ...] = tuple(crafter.constants.items)  # inventory order
@@ -68,3 +69,5 @@ def parse(subgoal: str | Subgoal) -> Subgoal:
             f"(or 'collect N <item>')"
         )
     return make_subgoal(skill)
+
+VOCABULARY = Vocabulary("crafter", SKILLS, GOAL_TEXTS, parse, PLAN_TEXTS)

@@ -14,10 +14,9 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from embodied.envs.base import SubgoalEnv
-from embodied.envs.mujoco import tabletop_instructions
-from embodied.envs.mujoco import tabletop_vocab as vocab
 from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Subgoal
+from embodied.worlds.base import SubgoalEnv
+from embodied.worlds.tabletop import vocab
 
 ASSET = os.path.join(os.path.dirname(__file__), "assets", "tabletop.xml")
 TABLE_TOP = 0.40
@@ -48,7 +47,7 @@ class TabletopEnv(SubgoalEnv):
     """
 
     world = "tabletop"
-    vocabulary = vocab
+    vocabulary = vocab.VOCABULARY
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
 
     def __init__(self, render: bool = False, image_size: int = 96, render_mode: str | None = "rgb_array",
@@ -247,8 +246,3 @@ class TabletopEnv(SubgoalEnv):
     def _info(self) -> dict[str, Any]:
         subgoal = self._subgoal.text if self._subgoal is not None else None
         return {"is_success": self.subgoal_success(), "subgoal": subgoal}
-
-
-def sample_instruction(rng: np.random.Generator) -> str:
-    """An instruction of 1-3 clauses in varied wording, feasible from any reset (tabletop_instructions)."""
-    return tabletop_instructions.sample(rng)

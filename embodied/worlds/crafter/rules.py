@@ -1,4 +1,4 @@
-"""Knowledge-graph planner for Crafter: recipes and requirements read from the game's own rules.
+"""Rules of Crafter (its knowledge graph): recipes and requirements read from the game's own rules.
 
 The graph comes from `crafter.constants` (collect requirements, place costs, make recipes and the
 stations they need), so it cannot drift from the simulator. Planning expands the target's
@@ -14,17 +14,17 @@ from typing import Any
 
 import crafter
 
-from embodied.envs.crafter import vocab
-from embodied.types import InvalidPlanError, Plan, Skill, Subgoal, UnknownSubgoalError
-from planners.base import Planner
+from embodied.types import InvalidPlanError, Subgoal, UnknownSubgoalError
+from embodied.worlds.crafter import vocab
+from embodied.worlds.rules import Rules
 
-RULES = crafter.constants
-MAX_ITEM = {name: info["max"] for name, info in RULES.items.items()}
+RECIPES = crafter.constants
+MAX_ITEM = {name: info["max"] for name, info in RECIPES.items.items()}
 # item -> (material it is collected from, tools it requires)
 SOURCES = {
-    next(iter(info["receive"])): (material, dict(info["require"])) for material, info in RULES.collect.items()
+    next(iter(info["receive"])): (material, dict(info["require"])) for material, info in RECIPES.collect.items()
 }
-MADE_ITEMS = set(RULES.make)
+MADE_ITEMS = set(RECIPES.make)
 STATIONS = {"table", "furnace"}
 _SPLIT = re.compile(r"\s*(?:,|;|\bthen\b|\band then\b|\band\b)\s*")
 _SYNONYMS = (
@@ -36,18 +36,18 @@ _SYNONYMS = (
 )
 
 
-class CrafterPlanner(Planner):
-    """Symbolic Crafter planner: instruction -> ordered subgoals missing from the current inventory."""
+class CrafterRules(Rules):
+    """Crafter's recipes: instruction -> ordered subgoals missing from the current inventory."""
 
-    name = "symbolic"
+    def parse(self, instruction: str) -> list[Subgoal]:
+        return parse_instruction(instruction)
 
-    def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
-        targets = parse_instruction(instruction)
+    def expand(self, goals: list[Subgoal], observation: dict[str, Any]) -> list[Subgoal]:
         state = _State.from_observation(observation)
         steps: list[Subgoal] = []
-        for target in targets:
+        for target in goals:
             state.achieve(target, steps)
-        return Plan(instruction, merge_collection(steps), planner=self.name)
+        return merge_collection(steps)
 
     def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
         simulate(subgoals, observation)
@@ -97,11 +97,11 @@ class _State:
             self._ensure_all(SOURCES[name][1], steps, depth)
             self.inventory[name] = min(MAX_ITEM[name], self.inventory[name] + int(target.arg("count", 1)))
         elif kind == "place":
-            self._ensure_all(RULES.place[name]["uses"], steps, depth)
-            self._consume(RULES.place[name]["uses"])
+            self._ensure_all(RECIPES.place[name]["uses"], steps, depth)
+            self._consume(RECIPES.place[name]["uses"])
             self.stations.add(name)
         elif kind == "make":
-            recipe = RULES.make[name]
+            recipe = RECIPES.make[name]
             for station in recipe["nearby"]:
                 if station not in self.stations:
                     self.achieve(vocab.make_subgoal(f"place_{station}"), steps, depth + 1)
@@ -120,9 +120,9 @@ class _State:
         if kind == "collect" and name in SOURCES:
             needs, stations = SOURCES[name][1], []
         elif kind == "place":
-            needs, stations = RULES.place[name]["uses"], []
+            needs, stations = RECIPES.place[name]["uses"], []
         elif kind == "make":
-            needs, stations = RULES.make[name]["uses"], RULES.make[name]["nearby"]
+            needs, stations = RECIPES.make[name]["uses"], RECIPES.make[name]["nearby"]
         elif subgoal.skill == "eat_plant":
             needs, stations = {}, ["plant"]
         else:
@@ -139,7 +139,7 @@ class _State:
             self.stations.add(name)
         elif kind == "make":
             self._consume(needs)
-            self.inventory[name] += RULES.make[name]["gives"]
+            self.inventory[name] += RECIPES.make[name]["gives"]
         return ""
 
     def _ensure_all(self, needs: dict[str, int], steps: list[Subgoal], depth: int) -> None:
@@ -216,3 +216,6 @@ def merge_collection(steps: list[Subgoal]) -> list[Subgoal]:
         else:
             merged.insert(earliest, step)
     return merged
+
+
+RULES = CrafterRules()

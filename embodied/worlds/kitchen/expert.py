@@ -1,5 +1,5 @@
 """Scripted privileged expert for FrankaKitchen: Cartesian waypoints read from the simulator, followed by
-damped-least-squares IK (embodied.experts.kitchen_ik) as joint velocity actions.
+damped-least-squares IK (embodied.worlds.kitchen.ik) as joint velocity actions.
 
 Every subgoal starts by letting go of whatever the hand holds, backing away and returning to a home
 joint posture, so tasks can be chained in any order in one episode. Door handles are grasped and pulled
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from embodied.experts.base import Expert, ExpertStuck
-from embodied.experts.kitchen_ik import CLOSE, DOWN, FRONT, OPEN, ArmIK, orientation_error, rotation
 from embodied.types import Subgoal
+from embodied.worlds.expert import Expert, ExpertStuck
+from embodied.worlds.kitchen.ik import CLOSE, DOWN, FRONT, OPEN, ArmIK, orientation_error, rotation
 
 PULL_LEAD = 0.15  # rad ahead of the door angle that the hand is sent along the arc
 MAX_RETRIES = 2

@@ -14,9 +14,9 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from embodied.envs.base import SubgoalEnv
-from embodied.envs.mujoco import kitchen_vocab as vocab
 from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE
+from embodied.worlds.base import SubgoalEnv
+from embodied.worlds.kitchen import vocab
 
 ROBOT_JOINTS = 9  # 7 arm joints + 2 fingers (qpos[:9])
 ARM_JOINTS = 7
@@ -38,7 +38,7 @@ class KitchenEnv(SubgoalEnv):
     """
 
     world = "kitchen"
-    vocabulary = vocab
+    vocabulary = vocab.VOCABULARY
     metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
 
     def __init__(self, render: bool = False, image_size: int = 96, render_mode: str | None = "rgb_array",
@@ -151,11 +151,3 @@ class KitchenEnv(SubgoalEnv):
         return {"is_success": self.subgoal_success(),
                 "subgoal": self._subgoal.text if self._subgoal else None,
                 "tasks_done": [vocab.TASK_TEXTS[key] for key in self.done_tasks]}
-
-
-def sample_instruction(rng: np.random.Generator) -> str:
-    """A chain of 1-3 distinct kitchen tasks in random order and wording."""
-    count = int(rng.integers(1, 4))
-    keys = [str(key) for key in rng.choice(list(vocab.TASK_TEXTS), size=count, replace=False)]
-    joiner = str(rng.choice([" and then ", ", then ", " and ", ", "]))
-    return joiner.join(vocab.TASK_TEXTS[key] for key in keys)

@@ -2,7 +2,7 @@
 
 All four read privileged state from the env's raw gymnasium-robotics observation (gripper, object and
 goal positions). Reach, push and pick-and-place are small phase machines over waypoints; slide is a
-calibrated strike controller (embodied/experts/fetch_slide.py).
+calibrated strike controller (embodied/worlds/fetch/slide.py).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from embodied.experts.base import Expert
-from embodied.experts.fetch_slide import SlideController
 from embodied.types import Subgoal
+from embodied.worlds.expert import Expert
+from embodied.worlds.fetch.slide import SlideController
 
 STEP = 0.05  # metres of gripper displacement per unit action (gymnasium-robotics Fetch)
 OPEN, CLOSE = 1.0, -1.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from embodied.types import Skill, Subgoal, UnknownSubgoalError
+from embodied.worlds.base import Vocabulary
 
 COLORS = ("red", "green", "blue")
 REGIONS = ("left", "right")
@@ -97,3 +98,5 @@ GOAL_TEXTS: tuple[str, ...] = tuple(
     + ["open the gripper"]
 )
 PLAN_TEXTS = GOAL_TEXTS
+
+VOCABULARY = Vocabulary("tabletop", SKILLS, GOAL_TEXTS, parse, PLAN_TEXTS)

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from embodied.envs.mujoco.tabletop import HALF_BLOCK, MOVE_PER_STEP, REGION_HALF, TABLE_TOP
-from embodied.envs.mujoco.tabletop_vocab import COLORS, make_subgoal
-from embodied.experts.base import Expert
-from embodied.experts.tabletop_push import PUSH_BEHIND, REACH, push_path
 from embodied.types import Subgoal
+from embodied.worlds.expert import Expert
+from embodied.worlds.tabletop.env import HALF_BLOCK, MOVE_PER_STEP, REGION_HALF, TABLE_TOP
+from embodied.worlds.tabletop.push import PUSH_BEHIND, REACH, push_path
+from embodied.worlds.tabletop.vocab import COLORS, make_subgoal
 
 OPEN, CLOSE = 1.0, -1.0
 GRASP_HEIGHT = 0.008  # grip site above the block centre when grasping (keeps the fingers off the table)

@@ -13,9 +13,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from embodied.envs.base import SubgoalEnv
-from embodied.envs.mujoco import fetch_vocab as vocab
-from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE, Skill, Subgoal
+from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE
+from embodied.worlds.base import SubgoalEnv
+from embodied.worlds.fetch import vocab
 
 # gymnasium-robotics observation layout (25 numbers with an object, 10 without):
 # grip pos 0:3, object pos 3:6, object rel pos 6:9, finger state 9:11, object rot 11:14,
@@ -49,6 +49,7 @@ class FetchEnv(SubgoalEnv):
         self.task = vocab.task(task)
         _register()
         self.world = task
+        self.vocabulary = vocab.vocabulary(task)
         self.max_subgoal_steps = max_subgoal_steps or self.task.max_subgoal_steps
         self.render_mode, self.with_rgb, self.image_size = render_mode, render, image_size
         needs_renderer = render or render_mode == "rgb_array"
@@ -77,17 +78,6 @@ class FetchEnv(SubgoalEnv):
     @property
     def subgoal_text(self) -> str:
         return self.task.text
-
-    @property
-    def skills(self) -> tuple[Skill, ...]:
-        return (vocab.skill(self.world),)
-
-    @property
-    def goal_texts(self) -> tuple[str, ...]:
-        return (self.task.text,)
-
-    def parse_subgoal(self, subgoal: str | Subgoal) -> Subgoal:
-        return vocab.parse(self.world, subgoal)
 
     # --- gymnasium API ------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -145,49 +135,3 @@ class FetchEnv(SubgoalEnv):
 
     def _info(self) -> dict[str, Any]:
         return {"is_success": self.subgoal_success(), "subgoal": self.task.text if self._subgoal else None}
-
-
-def make_fetch_reach(**kwargs: Any) -> FetchEnv:
-    return FetchEnv("fetch_reach", **kwargs)
-
-
-def make_fetch_push(**kwargs: Any) -> FetchEnv:
-    return FetchEnv("fetch_push", **kwargs)
-
-
-def make_fetch_pick_and_place(**kwargs: Any) -> FetchEnv:
-    return FetchEnv("fetch_pick_and_place", **kwargs)
-
-
-def make_fetch_slide(**kwargs: Any) -> FetchEnv:
-    return FetchEnv("fetch_slide", **kwargs)
-
-
-def sample_task_instruction(world: str, rng: np.random.Generator) -> str:
-    """One phrasing of a Fetch world's task, e.g. "push the cube onto the red target"."""
-    phrasings = vocab.task(world).instructions
-    return phrasings[int(rng.integers(len(phrasings)))]
-
-
-def sample_instruction(rng: np.random.Generator) -> str:
-    """Instruction for recording in any Fetch world (the registry shares this module-level sampler between
-    the four worlds, so it cannot name the task: the single-task planner maps "do the task" to it).
-    World-specific phrasings: `sample_task_instruction(world, rng)`."""
-    return vocab.GENERIC_INSTRUCTIONS[int(rng.integers(len(vocab.GENERIC_INSTRUCTIONS)))]
-
-
-# per-world samplers, for a registry entry that names the world's own instructions
-def sample_fetch_reach_instruction(rng: np.random.Generator) -> str:
-    return sample_task_instruction("fetch_reach", rng)
-
-
-def sample_fetch_push_instruction(rng: np.random.Generator) -> str:
-    return sample_task_instruction("fetch_push", rng)
-
-
-def sample_fetch_pick_and_place_instruction(rng: np.random.Generator) -> str:
-    return sample_task_instruction("fetch_pick_and_place", rng)
-
-
-def sample_fetch_slide_instruction(rng: np.random.Generator) -> str:
-    return sample_task_instruction("fetch_slide", rng)

@@ -32,6 +32,7 @@ def compose(name: str, overrides: list[str]) -> DictConfig:
     from hydra.errors import HydraException
 
     GlobalHydra.instance().clear()
+    overrides = [_registered_world(override) for override in overrides]
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name=name, overrides=overrides)
@@ -41,6 +42,17 @@ def compose(name: str, overrides: list[str]) -> DictConfig:
     if missing:
         raise ConfigError(f"{name}: missing required key(s) {', '.join(missing)} (pass e.g. {missing[0]}=...)")
     return cfg
+
+
+def _registered_world(override: str) -> str:
+    """`env=NAME` for a registered world without its own experiments/conf/env/NAME.yaml (a world needs none:
+    its kwargs default to {}) becomes `env.name=NAME`."""
+    key, _, value = override.partition("=")
+    if key != "env" or not value or (config_dir() / "env" / f"{value}.yaml").exists():
+        return override
+    from embodied.registry import WORLDS
+
+    return f"env.name={value}" if value in WORLDS else override
 
 
 def typed(schema: type, values: Any, where: str) -> Any:

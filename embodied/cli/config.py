@@ -31,6 +31,9 @@ def compose(name: str, overrides: list[str]) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
 
+    from embodied.cli.schemas import register
+
+    register()
     GlobalHydra.instance().clear()
     overrides = [_registered_world(override) for override in overrides]
     try:
@@ -77,6 +80,9 @@ def default_yaml(name: str) -> str:
         from hydra import initialize_config_dir
         from hydra.core.global_hydra import GlobalHydra
 
+        from embodied.cli.schemas import register
+
+        register()
         GlobalHydra.instance().clear()
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name=name)

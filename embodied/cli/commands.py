@@ -72,20 +72,26 @@ def cmd_train(overrides: list[str]) -> None:
     for path in datasets:
         if not os.path.exists(path):
             raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
-    policy = plain(cfg.policy)
-    name = policy.pop("name")
-    from policies.base import policy_class
-
-    try:  # a bad policy key or value is the user's mistake: one line, not a traceback
-        policy_class(name).config_class(**policy)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"policy={name}: {error}") from None
+    name, policy = checked_policy(plain(cfg.policy))
     config = typed(TrainConfig, cfg.train, "train")
     run = train(datasets, name, policy, config, cfg.out)
     resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
     console.print(f"trained {name} for {run.steps} steps{resumed} in {run.seconds:.1f} s, "
                   f"final loss {run.final_loss:.4f}")
     console.print(f"checkpoint: {os.path.join(run.out, 'policy')}  log: {os.path.join(run.out, 'log.csv')}")
+
+
+def checked_policy(policy: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(name, config overrides) of the composed policy group; a bad key or value is one ConfigError."""
+    from policies.base import policy_class
+
+    policy = dict(policy)
+    name = policy.pop("name")
+    try:  # a bad policy key or value is the user's mistake: one line, not a traceback
+        policy_class(name).config_class(**policy)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"policy={name}: {error}") from None
+    return name, policy
 
 
 def cmd_eval(overrides: list[str]) -> None:
@@ -210,3 +216,31 @@ def cmd_eval_planner(overrides: list[str]) -> None:
             json.dump({"summary": summary, "cases": rows}, file, indent=1)
         console.print(f"wrote {cfg.out}")
     print(json.dumps(summary))
+
+
+def cmd_dagger(overrides: list[str]) -> None:
+    """DAgger rounds (embodied/dagger.py); a per-round success table, RUN/dagger.json."""
+    from embodied.dagger import DaggerConfig, DaggerError, run_dagger
+    from embodied.training import TrainConfig
+
+    values = plain(compose("dagger", overrides))
+    name, policy = checked_policy(values.pop("policy"))
+    train_config = typed(TrainConfig, values.pop("train"), "train")
+    config = typed(DaggerConfig, values, "dagger")
+    if not os.path.exists(config.dataset):
+        raise ConfigError(f"dataset={config.dataset}: no such file (record one with `embodied collect`)")
+    try:
+        state = run_dagger(config, name, policy, train_config)
+    except DaggerError as error:
+        raise ConfigError(str(error)) from None
+    table = Table(title=f"DAgger: instruction success (policy alone) per round, {config.eval_episodes} held-out seeds")
+    for column in ("round", "beta", "train steps", "expert steps", "dagger steps", "success", "95% CI"):
+        table.add_column(column)
+    for row in state["rounds"]:
+        table.add_row(str(row["round"]), "-" if row["beta"] is None else f"{row['beta']:.3f}",
+                      str(row["train_steps"]), str(row["expert_steps"]), str(row["dagger_steps"]),
+                      f"{row['success_rate']:.0%} ({row['successes']}/{row['attempts']})",
+                      f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]")
+    console.print(table)
+    dataset = os.path.join(config.out, "dataset.hdf5")
+    console.print(f"wrote {os.path.join(config.out, 'dagger.json')}; dataset: {dataset} ({row['episodes']} episodes)")

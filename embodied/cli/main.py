@@ -14,6 +14,7 @@ COMMANDS = {
     "run": ("run", "plan an instruction and execute it with a trained policy; writes a video"),
     "eval-planner": ("eval_planner", "score a planner backend against the symbolic oracle on generated instructions"),
     "train-planner": ("train_planner", "fine-tune the mllm planner (image encoder + LoRA) on dataset pairs"),
+    "dagger": ("dagger", "DAgger: expert-labelled policy rollouts aggregated into the dataset, retrain, per round"),
 }
 EXAMPLES = """examples:
   embodied collect env=crafter episodes=2 out=data/demo.hdf5
@@ -23,6 +24,7 @@ EXAMPLES = """examples:
   embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
   embodied eval-planner backend=llm n=200
   embodied train-planner dataset=data/demo.hdf5 out=data/runs/mllm steps=300
+  embodied dagger dataset=data/demo.hdf5 rounds=3 episodes_per_round=10 out=data/runs/dagger
 """
 
 

@@ -9,6 +9,8 @@ Layout (see data/README.md):
     data/demo_N/rewards, dones    (T,)
     data/demo_N/subgoals          (T,) utf-8 text of the subgoal active at each step
     data/demo_N/subgoal_ids       (T,) int32 index into data.attrs["goal_texts"]
+    data/demo_N/source            (T,) utf-8, optional: who labelled each step ("expert", "dagger");
+                                       absent means "expert"
 
 Each episode is written whole and the file is closed after it, so a recording killed mid-way
 leaves every finished episode readable; an episode is written under a temporary name and renamed
@@ -50,6 +52,7 @@ class Episode:
     seed: int = -1
     success: bool = False
     subgoal_results: list[dict[str, Any]] = field(default_factory=list)
+    source: list[str] | None = None  # per step: "expert" (a demonstration) or "dagger" (an expert-labelled rollout)
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -94,6 +97,8 @@ class DatasetWriter:
             group.create_dataset("dones", data=np.asarray(episode.dones, np.uint8))
             group.create_dataset("subgoals", data=np.array(episode.subgoals, dtype=h5py.string_dtype()))
             group.create_dataset("subgoal_ids", data=np.asarray(episode.subgoal_ids, np.int32))
+            if episode.source is not None:
+                group.create_dataset("source", data=np.array(episode.source, dtype=h5py.string_dtype()))
             group.attrs.update({
                 "num_samples": len(episode),
                 "instruction": episode.instruction,
@@ -113,6 +118,8 @@ def _check_lengths(episode: Episode) -> None:
     columns = {f"obs/{k}": len(v) for k, v in episode.obs.items()}
     columns.update(rewards=len(episode.rewards), dones=len(episode.dones), subgoals=len(episode.subgoals),
                    subgoal_ids=len(episode.subgoal_ids))
+    if episode.source is not None:
+        columns["source"] = len(episode.source)
     wrong = {k: n for k, n in columns.items() if n != length}
     if wrong or length == 0:
         raise DatasetError(f"episode columns must all have {length} > 0 steps, got {wrong}")
@@ -172,11 +179,24 @@ def read_episode(file: h5py.File, name: str) -> Episode:
         actions=demo["actions"][()],
         rewards=demo["rewards"][()],
         dones=demo["dones"][()],
-        subgoals=[s.decode() if isinstance(s, bytes) else str(s) for s in demo["subgoals"][()]],
+        subgoals=_texts(demo["subgoals"][()]),
         subgoal_ids=demo["subgoal_ids"][()],
         instruction=str(demo.attrs.get("instruction", "")),
         plan=json.loads(demo.attrs.get("plan", "{}")),
         seed=int(demo.attrs.get("seed", -1)),
         success=bool(demo.attrs.get("success", False)),
         subgoal_results=json.loads(demo.attrs.get("subgoal_results", "[]")),
+        source=_texts(demo["source"][()]) if "source" in demo else None,
     )
+
+
+def step_sources(file: h5py.File, name: str) -> list[str]:
+    """Who labelled each step of episode `name`: its `source` column, or "expert" throughout (older files)."""
+    demo = file["data"][name]
+    if "source" in demo:
+        return _texts(demo["source"][()])
+    return ["expert"] * int(demo["actions"].shape[0])
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]

@@ -45,6 +45,9 @@ class EvalConfig:
     video: str | None = None  # video of the first episode
     out: str | None = None  # metrics JSON; default <checkpoint>/eval.json
     device: str = "cpu"
+    open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)
+    actor: str = "policy"  # open_ended: policy | expert (the scripted expert through the same loop)
+    max_steps: int = 10_000  # open_ended: episode length cap (Crafter's own length is 10,000)
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:

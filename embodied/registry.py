@@ -110,6 +110,7 @@ PLANNERS: dict[str, str] = {
     "llm": "planners.llm:LLMPlanner",  # the bundled SmolLM2-135M-Instruct, few-shot + constrained decoding
     "openai": "planners.openai_compat:OpenAIPlanner",  # any OpenAI-compatible chat endpoint
     "mllm": "planners.mllm:MLLMPlanner",  # the project's own image encoder + LoRA SmolLM2 (embodied train-planner)
+    "curriculum": "embodied.worlds.crafter.curriculum:CurriculumPlanner",  # open-ended Crafter: the next subgoal
 }
 
 

@@ -98,10 +98,21 @@ def cmd_eval(overrides: list[str]) -> None:
     from embodied.evaluation import EvalConfig, evaluate
 
     overrides = [re.sub(r"^([+~]*)backend(?=[=.])", r"\1planner", o) for o in overrides]
+    if "actor=expert" in overrides and not any(o.startswith("checkpoint=") for o in overrides):
+        overrides = [*overrides, "checkpoint="]  # the scripted expert needs no checkpoint
     cfg = compose("eval", overrides)
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
+    if config.actor != "policy" and not config.open_ended:
+        raise ConfigError(f"actor={config.actor}: only open_ended=true plays another actor; eval measures a policy")
+    if config.open_ended:
+        from embodied.open_ended import evaluate_open_ended, report_table
+
+        metrics = evaluate_open_ended(config, lambda spec: make_planner(spec, planner_cfg))
+        console.print(report_table(metrics))
+        print(json.dumps({k: v for k, v in metrics.items() if k != "episodes_detail"}))
+        return
     metrics = evaluate(config, lambda spec: make_planner(spec, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):

@@ -1,0 +1,105 @@
+"""The open-ended Crafter curriculum: from the current state, the one subgoal to do next.
+
+Survival first (fight back an adjacent zombie or skeleton, drink when thirsty, eat when hungry, sleep when
+tired); otherwise the next achievement not yet unlocked, in an order of increasing difficulty, whose plan
+under Crafter's rules (rules.py) exists from here: the plan's first step is the next subgoal, so missing
+prerequisites (wood for the table, the table for the pickaxe) come first. A target whose subgoals keep
+failing is tried again only after the others (targets are ranked by failures, then by the order).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from embodied.types import Feedback, InvalidPlanError, Plan, Skill, Subgoal
+from embodied.worlds.crafter import vocab
+from embodied.worlds.crafter.rules import RULES
+
+INSTRUCTION = "unlock as many achievements as you can"
+ORDER: tuple[str, ...] = (
+    "collect_wood", "place_table", "make_wood_pickaxe", "make_wood_sword", "collect_sapling", "place_plant",
+    "collect_drink", "eat_cow", "wake_up", "defeat_zombie", "collect_stone", "place_stone", "make_stone_pickaxe",
+    "make_stone_sword", "collect_coal", "place_furnace", "collect_iron", "make_iron_pickaxe", "make_iron_sword",
+    "eat_plant", "defeat_skeleton", "collect_diamond",
+)
+SEEN_FIRST = {"defeat_zombie": "zombie", "defeat_skeleton": "skeleton"}  # targets tried only when in view
+THIRSTY, HUNGRY, TIRED = 4, 4, 3  # inventory levels (of 9) at or below which survival comes first
+FULL_ENERGY = 9
+
+
+def describe_with_threats(env: Any) -> dict[str, Any]:
+    """The env's describe() plus `adjacent`: creatures one step from the player (they can hit it)."""
+    observation = env.describe()
+    player = env.player
+    _, objects = env.game_world.nearby(player.pos, 1)
+    observation["adjacent"] = sorted({type(obj).__name__.lower() for obj in objects
+                                      if obj is not player and player.distance(obj) <= 1})
+    return observation
+
+
+def survival_subgoal(observation: dict[str, Any]) -> Subgoal | None:
+    """What keeps the player alive now, if anything: fight back, drink, eat, sleep."""
+    inventory = observation.get("inventory") or {}
+    adjacent = set(observation.get("adjacent", ()))
+    if "zombie" in adjacent:
+        return vocab.make_subgoal("defeat_zombie")
+    if "skeleton" in adjacent:
+        return vocab.make_subgoal("defeat_skeleton")
+    drink = int(inventory.get("drink", 9))
+    if drink <= THIRSTY:
+        return vocab.make_subgoal("collect_drink", 9 - drink)
+    if int(inventory.get("food", 9)) <= HUNGRY:
+        return vocab.make_subgoal("eat_cow")
+    if int(inventory.get("energy", 9)) <= TIRED:
+        return vocab.make_subgoal("wake_up")
+    return None
+
+
+class CurriculumPlanner:
+    """A planner (plan / replan, as planners.base.Planner) that always returns a one-subgoal plan."""
+
+    name = "curriculum"
+    wants_image = False
+
+    def __init__(self, world: str = "crafter") -> None:
+        self.world = world
+        self.failures: dict[str, int] = defaultdict(int)
+        self._target = ""  # the achievement the last plan worked towards ("" for survival)
+
+    def reset(self) -> None:
+        """A new episode: forget the failures."""
+        self.failures.clear()
+        self._target = ""
+
+    def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
+        survival = survival_subgoal(observation)
+        if survival is not None:
+            self._target = ""
+            return Plan(instruction, [survival], self.name, "survival first")
+        for target in self.candidates(observation):
+            try:
+                steps = RULES.expand([vocab.make_subgoal(target)], observation)
+            except InvalidPlanError:
+                continue
+            if steps:
+                self._target = target
+                why = f"next achievement: {target.replace('_', ' ')}"
+                return Plan(instruction, [steps[0]], self.name, why)
+        self._target = ""
+        return Plan(instruction, [], self.name, "every achievement is unlocked")
+
+    def replan(self, plan: Plan, feedback: Feedback, skills: tuple[Skill, ...] = ()) -> Plan:
+        if feedback.failed_subgoal is not None and self._target:
+            self.failures[self._target] += 1
+        return self.plan(plan.instruction, feedback.observation, skills)
+
+    def candidates(self, observation: dict[str, Any]) -> list[str]:
+        """Achievements not unlocked yet that can be tried here, least-failed first, then in ORDER."""
+        unlocked = {name for name, count in (observation.get("achievements") or {}).items() if count}
+        seen = set(observation.get("creatures", ()))
+        energy = int((observation.get("inventory") or {}).get("energy", FULL_ENERGY))
+        names = [name for name in ORDER if name not in unlocked
+                 and (name not in SEEN_FIRST or SEEN_FIRST[name] in seen)
+                 and (name != "wake_up" or energy < FULL_ENERGY)]  # sleep only works below full energy
+        return sorted(names, key=lambda name: (self.failures[name], ORDER.index(name)))

@@ -1,0 +1,77 @@
+"""The open-ended Crafter benchmark: the curriculum's choices, the score as the Crafter paper computes it, and
+two short expert episodes through the real CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embodied.evaluation import crafter_score
+from embodied.open_ended import bootstrap_score
+from embodied.registry import make_planner
+from embodied.types import Feedback
+from embodied.worlds.crafter.vocab import ACHIEVEMENTS, ITEMS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _state(**inventory) -> dict:
+    full = {name: 0 for name in ITEMS} | {"health": 9, "food": 9, "drink": 9, "energy": 9} | inventory
+    return {"world": "crafter", "inventory": full, "nearby": ["grass", "tree"], "creatures": [], "in_reach": [],
+            "achievements": {}, "adjacent": []}
+
+
+def test_curriculum_plans_prerequisites_and_puts_survival_first():
+    planner = make_planner("curriculum", "crafter")
+    assert [s.text for s in planner.plan("", _state()).subgoals] == ["collect wood"]
+    state = _state(wood=1) | {"achievements": {"collect_wood": 1}}
+    assert planner.plan("", state).subgoals[0].text == "collect wood"  # the table costs 2 wood: one more first
+    assert planner.plan("", _state(wood=2) | {"achievements": {"collect_wood": 1}}).subgoals[0].text == "place table"
+    assert planner.plan("", _state(drink=3)).subgoals[0].text == "collect 6 drink"
+    assert planner.plan("", _state(food=2)).subgoals[0].text == "eat cow"
+    assert planner.plan("", _state(energy=2)).subgoals[0].text == "wake up"
+    assert planner.plan("", _state(drink=3) | {"adjacent": ["zombie"]}).subgoals[0].text == "defeat zombie"
+    everything = _state(energy=9) | {"achievements": {name: 1 for name in ACHIEVEMENTS}}
+    assert planner.plan("", everything).subgoals == []
+
+
+def test_a_failing_target_is_tried_after_the_others():
+    planner = make_planner("curriculum", "crafter")
+    plan = planner.plan("", _state())
+    replanned = planner.replan(plan, Feedback(plan.subgoals[0], _state(), [], "budget spent"))
+    assert replanned.subgoals[0].text != "collect wood" and planner.failures["collect_wood"] == 1
+    planner.reset()
+    assert planner.plan("", _state()).subgoals[0].text == "collect wood"
+
+
+def test_score_and_bootstrap_follow_the_crafter_paper():
+    unlocked = np.zeros((4, len(ACHIEVEMENTS)), bool)
+    unlocked[:, 0] = True  # one achievement in every episode, one in half of them
+    unlocked[:2, 1] = True
+    rates = {name: 100.0 * unlocked[:, i].mean() for i, name in enumerate(ACHIEVEMENTS)}
+    expected = np.exp((np.log(101) + np.log(51)) / len(ACHIEVEMENTS)) - 1
+    assert crafter_score(rates) == pytest.approx(expected)
+    low, high = bootstrap_score(unlocked)
+    assert low <= crafter_score(rates) <= high and bootstrap_score(unlocked) == (low, high)  # seeded
+
+
+@pytest.mark.slow
+def test_two_short_expert_episodes_through_the_cli(tmp_path):
+    command = [sys.executable, "-m", "embodied.cli.main", "eval", "open_ended=true", "actor=expert", "episodes=2",
+               "max_steps=300", f"out={tmp_path / 'open.json'}"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "Crafter score" in result.stdout and "make wood pickaxe" in result.stdout
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    assert metrics["episodes"] == 2 and metrics["max_steps"] == 300 and metrics["actor"] == "expert"
+    assert set(metrics["achievements_percent"]) == set(ACHIEVEMENTS)
+    assert sum(rate > 0 for rate in metrics["achievements_percent"].values()) >= 5  # several unlocked
+    assert metrics["crafter_score"] == pytest.approx(crafter_score(metrics["achievements_percent"]))
+    low, high = metrics["crafter_score_ci95"]
+    assert low <= metrics["crafter_score"] <= high
+    detail = json.loads((tmp_path / "open.json").read_text())["episodes_detail"]
+    assert all(row["steps"] <= 300 for row in detail)

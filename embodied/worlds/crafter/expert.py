@@ -36,9 +36,11 @@ class CrafterExpert(Expert):
         super().__init__(env, noise, seed)
         self.crafter: CrafterEnv = env.unwrapped
         self._refilling: str | None = None  # "drink" / "food" while topping a need back up
+        self._pocket: tuple[Cell, Cell] | None = None  # (entrance, direction) of the pocket to sleep in
 
     def reset(self) -> None:
         self._refilling = None
+        self._pocket = None
 
     def act(self, observation: dict[str, np.ndarray]) -> int:
         subgoal = self.crafter.subgoal
@@ -83,7 +85,7 @@ class CrafterExpert(Expert):
         if skill.startswith("make_"):
             return self._make(skill.removeprefix("make_"))
         if skill == "wake_up":
-            return "sleep" if not self.crafter.player.sleeping else "noop"
+            return self._sleep_safely()
         if skill == "eat_plant":
             return self._interact_with(self._ripe_plant)
         raise ExpertStuck(f"crafter expert has no strategy for {skill!r}")
@@ -117,9 +119,10 @@ class CrafterExpert(Expert):
             return f"place_{item}"
         for delta, move in MOVES.items():
             cell = _add(self._pos(), delta)
-            if self._material(cell) in valid and self._object(cell) is None:
+            if self._material(cell) in valid and self._object(cell) is None and self._material(cell) != "lava":
                 if self._material(cell) not in WALKABLE:
-                    return move  # turning towards a non-walkable cell only changes facing
+                    return move  # turning towards a non-walkable cell only changes facing (never lava: the player
+                    # walks into lava and dies)
                 beyond = _add(cell, delta)
                 if self._material(beyond) in valid and self._object(beyond) is None:
                     return move  # step forward: the cell beyond is then faced
@@ -132,6 +135,75 @@ class CrafterExpert(Expert):
             return f"make_{item}"
         near_all = self._step_towards(lambda cell: all(self._station_near(cell, s) for s in stations))
         return near_all or self._random_move()
+
+    def _sleep_safely(self) -> str:
+        """Sleep sealed in a two-cell pocket (zombies hit a sleeper hard): walk to an entrance E with two cells
+        beyond it (free or stone, walled in), go in to the end, step back (now facing E) and put a stone on E."""
+        if self.crafter.player.sleeping:
+            return "noop"
+        if self._enclosed():
+            return "sleep"
+        if self._pocket is None or not self._is_pocket(*self._pocket, sealing=False):
+            entrances: dict[Cell, Cell] = {}
+            self._step_towards(lambda cell: self._pocket_entrance(cell, entrances), limit=1500)
+            if not entrances:
+                return "sleep"  # no pocket within reach: sleep where we are
+            entrance = next(reversed(entrances))  # the nearest: the search stops at it
+            self._pocket = (entrance, entrances[entrance])
+        return self._into_pocket(*self._pocket)
+
+    def _into_pocket(self, entrance: Cell, direction: Cell) -> str:
+        pos, facing = self._pos(), self._facing()
+        first, second = _add(entrance, direction), _add(entrance, (2 * direction[0], 2 * direction[1]))
+        inward, outward = MOVES[direction], MOVES[(-direction[0], -direction[1])]
+        if pos == second:
+            return outward  # back one cell: facing the entrance
+        if pos == first and facing != direction:
+            if self._object(entrance) is not None:
+                return "do"  # a creature in the doorway: hit it
+            return "place_stone" if self._material(entrance) in WALKABLE else "sleep"
+        if pos in (entrance, first):
+            ahead = _add(pos, direction)
+            return "do" if facing == direction and self._material(ahead) == "stone" else inward
+        return self._step_towards(lambda cell: cell == entrance, limit=1500) or self._random_move()
+
+    def _pocket_entrance(self, cell: Cell, found: dict[Cell, Cell]) -> bool:
+        for delta in MOVES:
+            if self._is_pocket(cell, delta):
+                found[cell] = delta
+                return True
+        return False
+
+    def _is_pocket(self, entrance: Cell, direction: Cell, sealing: bool = True) -> bool:
+        """Two cells beyond `entrance` that can be entered (free or, with a pickaxe, stone) and are walled in
+        (no grass, sand or path around them but the entrance), and a stone to seal it with."""
+        inventory = self.crafter.player.inventory
+        dx, dy = direction
+        cells = [_add(entrance, (dx, dy)), _add(entrance, (2 * dx, 2 * dy))]
+        walls = [_add(c, (dy, dx)) for c in cells] + [_add(c, (-dy, -dx)) for c in cells] + \
+            [_add(entrance, (3 * dx, 3 * dy))]
+        diggable = inventory["wood_pickaxe"] > 0
+        if any(not (self._free(c) or diggable and self._material(c) == "stone") for c in cells):
+            return False
+        if any(self._material(w) in WALKABLE for w in walls):
+            return False
+        stones = inventory["stone"] + sum(self._material(c) == "stone" for c in cells)
+        return not sealing or self._free(entrance) and stones > 0
+
+    def _enclosed(self) -> bool:
+        """No walkable route of more than a few cells from here: nothing can walk up to the sleeper."""
+        start = self._pos()
+        seen, queue = {start}, deque([start])
+        while queue:
+            cell = queue.popleft()
+            for delta in MOVES:
+                nxt = _add(cell, delta)
+                if nxt not in seen and self._material(nxt) in WALKABLE:
+                    if type(self._object(nxt)).__name__ in ("Zombie", "Skeleton") or len(seen) >= 4:
+                        return False
+                    seen.add(nxt)
+                    queue.append(nxt)
+        return True
 
     # --- path-finding ---------------------------------------------------------------------------
     def _step_towards(self, is_goal: Callable[[Cell], bool], limit: int = 4096) -> str | None:
@@ -152,7 +224,22 @@ class CrafterExpert(Expert):
                 if is_goal(nxt):
                     return first_move[nxt]
                 queue.append(nxt)
-        return self._random_move()
+        return self._dig_out() or self._random_move()
+
+    def _free(self, cell: Cell) -> bool:
+        """Walkable and empty but for the player."""
+        return self._material(cell) in WALKABLE and self._object(cell) in (None, self.crafter.player)
+
+    def _dig_out(self) -> str | None:
+        """Sealed in (after sleeping in a pocket): mine the faced stone, or turn to an adjacent one."""
+        if not self._enclosed() or not self.crafter.player.inventory["wood_pickaxe"]:
+            return None
+        if self._material(_add(self._pos(), self._facing())) == "stone":
+            return "do"
+        for delta, move in MOVES.items():
+            if self._material(_add(self._pos(), delta)) == "stone":
+                return move
+        return None
 
     def _walkable(self, cell: Cell) -> bool:
         return self._material(cell) in WALKABLE and self._object(cell) is None

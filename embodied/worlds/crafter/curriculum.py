@@ -25,21 +25,24 @@ ORDER: tuple[str, ...] = (
 )
 SEEN_FIRST = {"defeat_zombie": "zombie", "defeat_skeleton": "skeleton"}  # targets tried only when in view
 THIRSTY, HUNGRY, TIRED = 4, 4, 3  # inventory levels (of 9) at or below which survival comes first
+NIGHT = 0.5  # daylight below which zombies swarm the grass: sleep it out (sealed in, see the expert)
 FULL_ENERGY = 9
 
 
 def describe_with_threats(env: Any) -> dict[str, Any]:
-    """The env's describe() plus `adjacent`: creatures one step from the player (they can hit it)."""
+    """The env's describe() plus `adjacent` (creatures one step from the player: they can hit it) and
+    `daylight` (1 at noon, 0 at midnight)."""
     observation = env.describe()
     player = env.player
     _, objects = env.game_world.nearby(player.pos, 1)
     observation["adjacent"] = sorted({type(obj).__name__.lower() for obj in objects
                                       if obj is not player and player.distance(obj) <= 1})
+    observation["daylight"] = float(env.game_world.daylight)
     return observation
 
 
 def survival_subgoal(observation: dict[str, Any]) -> Subgoal | None:
-    """What keeps the player alive now, if anything: fight back, drink, eat, sleep."""
+    """What keeps the player alive now, if anything: fight back, drink, eat, sleep (when tired or at night)."""
     inventory = observation.get("inventory") or {}
     adjacent = set(observation.get("adjacent", ()))
     if "zombie" in adjacent:
@@ -51,7 +54,7 @@ def survival_subgoal(observation: dict[str, Any]) -> Subgoal | None:
         return vocab.make_subgoal("collect_drink", 9 - drink)
     if int(inventory.get("food", 9)) <= HUNGRY:
         return vocab.make_subgoal("eat_cow")
-    if int(inventory.get("energy", 9)) <= TIRED:
+    if int(inventory.get("energy", 9)) <= TIRED or float(observation.get("daylight", 1.0)) < NIGHT:
         return vocab.make_subgoal("wake_up")
     return None
 

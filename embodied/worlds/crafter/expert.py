@@ -55,11 +55,12 @@ class CrafterExpert(Expert):
         """Fight an adjacent zombie; drink / eat when thirst or hunger runs low (long chains die otherwise)."""
         if self.crafter.player.sleeping:
             return None
-        if subgoal.skill not in CREATURE_TARGETS:
-            for creature in ("Zombie", "Skeleton"):
-                threat = self._adjacent(self._creature_is(creature))
-                if threat is not None:
-                    return threat
+        for creature in ("Zombie", "Skeleton"):  # also while chasing a cow: zombies kill cow hunters at night
+            if CREATURE_TARGETS.get(subgoal.skill) == creature:
+                continue
+            threat = self._adjacent(self._creature_is(creature))
+            if threat is not None:
+                return threat
         inventory = self.crafter.player.inventory
         for need, low, full, skill in (("drink", 3, 8, "collect_drink"), ("food", 3, 8, "eat_cow")):
             if subgoal.skill == skill:
@@ -143,10 +144,13 @@ class CrafterExpert(Expert):
             return "noop"
         if self._enclosed():
             return "sleep"
-        if self._pocket is None or not self._is_pocket(*self._pocket, sealing=False):
+        if self._pocket is None or not self._is_pocket(*self._pocket):
             entrances: dict[Cell, Cell] = {}
             self._step_towards(lambda cell: self._pocket_entrance(cell, entrances), limit=1500)
             if not entrances:
+                inventory = self.crafter.player.inventory
+                if inventory["stone"] == 0 and inventory["wood_pickaxe"]:
+                    return self._interact_with(self._material_is("stone"))  # a stone to seal the entrance with
                 return "sleep"  # no pocket within reach: sleep where we are
             entrance = next(reversed(entrances))  # the nearest: the search stops at it
             self._pocket = (entrance, entrances[entrance])
@@ -174,7 +178,7 @@ class CrafterExpert(Expert):
                 return True
         return False
 
-    def _is_pocket(self, entrance: Cell, direction: Cell, sealing: bool = True) -> bool:
+    def _is_pocket(self, entrance: Cell, direction: Cell) -> bool:
         """Two cells beyond `entrance` that can be entered (free or, with a pickaxe, stone) and are walled in
         (no grass, sand or path around them but the entrance), and a stone to seal it with."""
         inventory = self.crafter.player.inventory
@@ -188,7 +192,7 @@ class CrafterExpert(Expert):
         if any(self._material(w) in WALKABLE for w in walls):
             return False
         stones = inventory["stone"] + sum(self._material(c) == "stone" for c in cells)
-        return not sealing or self._free(entrance) and stones > 0
+        return self._material(entrance) in WALKABLE and stones > 0
 
     def _enclosed(self) -> bool:
         """No walkable route of more than a few cells from here: nothing can walk up to the sleeper."""

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from embodied.agent import Agent, PolicyActor, Trajectory
 from embodied.evaluation import crafter_score, policy_dir
-from embodied.hooks import AchievementTracker
+from embodied.hooks import AchievementTracker, AgentHooks
 from embodied.registry import make_planner, world
 from embodied.types import Feedback, InvalidPlanError
 from embodied.worlds.crafter.curriculum import INSTRUCTION, describe_with_threats
@@ -30,8 +30,26 @@ from embodied.worlds.expert import Expert
 IDLE_LIMIT = 20  # consecutive subgoals without a single env step: the actor is stuck, the episode ends
 
 
+class _EpisodeEnd(AgentHooks):
+    """Whether the env said the episode is over (a subgoal that succeeds on the last step hides it)."""
+
+    def __init__(self) -> None:
+        self.ended = False
+
+    def on_episode_start(self, agent: Agent, instruction: str, seed: int) -> None:
+        self.ended = False
+
+    def on_step(self, agent: Agent, step: Any) -> None:
+        self.ended = self.ended or step.terminated or step.truncated
+
+
 class OpenEndedAgent(Agent):
     """The agent loop with no instruction to finish: ask the planner for the next subgoal until the end."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._end = _EpisodeEnd()
+        self.hooks.append(self._end)
 
     def _observe(self) -> dict[str, Any]:
         observation = describe_with_threats(self.env)
@@ -47,12 +65,12 @@ class OpenEndedAgent(Agent):
         self._emit("on_episode_start", instruction, seed)
         plan, idle = self._timed(trajectory, lambda: self._plan(instruction)), 0
         name = "expert" if isinstance(self.actor, Expert) else "policy"
-        while plan.subgoals and not trajectory.terminated and idle < IDLE_LIMIT:
+        while plan.subgoals and not self._end.ended and idle < IDLE_LIMIT:
             before = len(trajectory.actions)
             obs, result = self._execute(plan.subgoals[0], self.actor, obs, trajectory, name)
             trajectory.observations.clear()  # long episodes: keep actions and outcomes, not the frames
             idle = 0 if len(trajectory.actions) > before else idle + 1
-            if trajectory.terminated:
+            if self._end.ended:
                 break
             if result.success:
                 plan = self._timed(trajectory, lambda: self._plan(instruction))

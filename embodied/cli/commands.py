@@ -109,6 +109,10 @@ def cmd_eval(overrides: list[str]) -> None:
     if config.open_ended:
         from embodied.open_ended import evaluate_open_ended, report_table
 
+        if planner_cfg.get("name") not in ("symbolic", "curriculum"):
+            raise ConfigError(f"planner={planner_cfg.get('name')}: open_ended=true takes planner=curriculum (the "
+                              f"language backends cannot choose the next subgoal yet)")
+
         metrics = evaluate_open_ended(config, lambda spec: make_planner(spec, planner_cfg))
         console.print(report_table(metrics))
         print(json.dumps({k: v for k, v in metrics.items() if k != "episodes_detail"}))

@@ -48,6 +48,8 @@ def cmd_data_info(path: str) -> None:
     console.print(f"env: {json.dumps(summary.env_args)}")
     console.print(f"episodes: {summary.episodes} ({summary.successful_episodes} fully successful), "
                   f"steps: {summary.steps}")
+    if set(summary.sources) - {"expert"}:
+        console.print("steps by label source: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.sources.items())))
     keys = Table(title="columns (per step)")
     for column in ("key", "shape", "dtype"):
         keys.add_column(column)

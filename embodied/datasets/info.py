@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from embodied.datasets.hdf5 import demo_names, env_args, open_dataset
+from embodied.datasets.hdf5 import demo_names, env_args, open_dataset, step_sources
 
 
 @dataclass
@@ -23,6 +23,7 @@ class DatasetSummary:
     subgoal_steps: Counter = field(default_factory=Counter)
     subgoal_segments: Counter = field(default_factory=Counter)
     instructions: Counter = field(default_factory=Counter)
+    sources: Counter = field(default_factory=Counter)  # steps per label source ("expert", "dagger")
     size_mb: float = 0.0
 
 
@@ -39,6 +40,7 @@ def summarize(path: str | os.PathLike) -> DatasetSummary:
             summary.instructions[str(demo.attrs.get("instruction", ""))] += 1
             subgoals = [s.decode() if isinstance(s, bytes) else str(s) for s in demo["subgoals"][()]]
             summary.subgoal_steps.update(subgoals)
+            summary.sources.update(step_sources(file, name))
             summary.subgoal_segments.update(s for i, s in enumerate(subgoals) if i == 0 or subgoals[i - 1] != s)
             if not summary.columns:
                 summary.columns = {

@@ -11,6 +11,7 @@ import pytest
 from embodied.collection import CollectConfig, collect
 from embodied.dagger import DATASET, TRAIN_DIR, dagger_episode
 from embodied.datasets.hdf5 import demo_names, open_dataset, read_episode, step_sources
+from embodied.datasets.info import summarize
 from embodied.hooks import AgentHooks
 from embodied.registry import make_planner, world
 
@@ -73,6 +74,8 @@ def test_dagger_grows_the_dataset_with_expert_labels_and_resumes(tmp_path):
         seeds = [int(file["data"][n].attrs["seed"]) for n in names]
     assert len(names) == 6 and [sources[n] for n in names] == [{"expert"}] * 2 + [{"dagger"}] * 4
     assert seeds == [0, 1, 2, 3, 4, 5]  # rollout seeds continue after the demonstrations', far from 10000
+    sources = summarize(tmp_path / "RUN" / DATASET).sources  # what `embodied data info` prints
+    assert sources["dagger"] == state["rounds"][2]["dagger_steps"] and sources["expert"] > 0
 
     second = dagger(tmp_path, "rounds=3", "beta=0.5")  # rounds 0-2 are kept, only round 3 runs
     assert second.returncode == 0, second.stderr

@@ -113,7 +113,7 @@ def run_dagger(config: DaggerConfig, policy_name: str, policy_overrides: dict[st
     run_dir = os.path.join(config.out, TRAIN_DIR)
     if not os.path.exists(aggregate):
         _copy_dataset(config.dataset, aggregate)
-    if config.init and not os.path.exists(run_dir):
+    if config.init:  # the policy is the given run's (also when resuming)
         policy_name, policy_overrides = _start_from(config.init, run_dir)
     if "first_seed" not in state:  # fixed at the start, so a resumed run draws the same seeds
         state["first_seed"] = _first_seed(config, aggregate)
@@ -206,13 +206,14 @@ def _first_seed(config: DaggerConfig, aggregate: str) -> int:
 
 
 def _start_from(init: str, run_dir: str) -> tuple[str, dict[str, Any]]:
-    """Copy a finished training run (run.json, checkpoints/last.pt, policy/) to continue it."""
+    """Copy a finished training run (run.json, checkpoints/last.pt, policy/) to continue it (once); its policy."""
     run_json = os.path.join(init, "run.json")
     if not os.path.exists(os.path.join(init, "checkpoints", "last.pt")) or not os.path.exists(run_json):
         raise DaggerError(f"init={init}: not a training run directory (needs run.json and checkpoints/last.pt)")
-    shutil.copytree(init, run_dir + ".partial", dirs_exist_ok=True)
-    os.replace(run_dir + ".partial", run_dir)
-    with open(run_json) as handle:
+    if not os.path.exists(run_dir):
+        shutil.copytree(init, run_dir + ".partial", dirs_exist_ok=True)
+        os.replace(run_dir + ".partial", run_dir)
+    with open(os.path.join(run_dir, "run.json")) as handle:
         run = json.load(handle)
     return str(run["policy"]), dict(run.get("policy_config") or {})
 

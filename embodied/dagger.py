@@ -130,6 +130,8 @@ def run_dagger(config: DaggerConfig, policy_name: str, policy_overrides: dict[st
         if round_index > 0:
             seeds = [first_seed + (round_index - 1) * config.episodes_per_round + j
                      for j in range(config.episodes_per_round)]
+            if seeds[-1] >= EVAL_SEED:
+                raise DaggerError(f"round {round_index} would roll out on evaluation seeds (>= {EVAL_SEED})")
             _rollouts(config, run_dir, aggregate, seeds, beta, round_index)
         steps = base_steps + round_index * config.steps_per_round
         train([aggregate], policy_name, policy_overrides, dataclasses.replace(train_config, steps=steps), run_dir)

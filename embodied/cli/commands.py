@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -96,7 +97,7 @@ def cmd_eval(overrides: list[str]) -> None:
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
-    metrics = evaluate(config, lambda spec: make_planner(spec, planner_cfg))
+    metrics = evaluate(config, functools.partial(planner_from_config, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):
         table.add_column(column)
@@ -177,6 +178,11 @@ def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
         if "unexpected keyword" not in str(error):
             raise
         raise ConfigError(f"planner={name}: {error} (keys of experiments/conf/planner/{name}.yaml)") from None
+
+
+def planner_from_config(planner_cfg: dict[str, Any], spec: Any) -> Any:
+    """`make_planner` with the config first, so `functools.partial` of it pickles to worker processes."""
+    return make_planner(spec, planner_cfg)
 
 
 def cmd_eval_planner(overrides: list[str]) -> None:

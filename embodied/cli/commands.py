@@ -20,12 +20,14 @@ console = Console(highlight=False)
 
 def cmd_collect(overrides: list[str]) -> None:
     from embodied.collection import CollectConfig, collect
+    from embodied.scale import RayConfig
 
     cfg = compose("collect", overrides)
+    check_engine(cfg.engine)
     config = CollectConfig(
         env=cfg.env.name, episodes=cfg.episodes, out=cfg.out, seed=cfg.seed, noise=cfg.noise, workers=cfg.workers,
         instruction=cfg.instruction, video=cfg.video, env_kwargs=plain(cfg.env.kwargs) or {},
-        record_intended=cfg.record_intended,
+        record_intended=cfg.record_intended, engine=cfg.engine, ray=typed(RayConfig, cfg.ray, "ray"),
     )
     began = time.time()
     result = collect(config)
@@ -94,6 +96,7 @@ def cmd_eval(overrides: list[str]) -> None:
 
     overrides = [re.sub(r"^([+~]*)backend(?=[=.])", r"\1planner", o) for o in overrides]
     cfg = compose("eval", overrides)
+    check_engine(cfg.engine)
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
@@ -178,6 +181,11 @@ def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
         if "unexpected keyword" not in str(error):
             raise
         raise ConfigError(f"planner={name}: {error} (keys of experiments/conf/planner/{name}.yaml)") from None
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"engine={engine}: expected local or ray")
 
 
 def planner_from_config(planner_cfg: dict[str, Any], spec: Any) -> Any:

@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from embodied.datasets.windows import WindowDataset
+from embodied.distributed import Distributed
 from policies.base import Features, Policy, policy_class
 
 
@@ -80,6 +81,8 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
     """Train (or resume training of) a policy; returns where it is and how it went."""
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
+    ddp = Distributed.from_env(device)  # torchrun: this rank's slice of each global batch (embodied.distributed)
+    device = ddp.device or device
     policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths)
     policy.to(device).train()
     ema = copy.deepcopy(policy).eval().requires_grad_(False) if config.ema_decay > 0 else None
@@ -89,14 +92,17 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
     checkpoint = os.path.join(out, "checkpoints", "last.pt")
     start = _resume(checkpoint, policy, ema, optimizer, scheduler, rng) if os.path.exists(checkpoint) else 0
     os.makedirs(os.path.dirname(checkpoint), exist_ok=True)
-    _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
-    log = _CsvLog(os.path.join(out, "log.csv"), append=start > 0)
-    batches = dataset.batches(config.batch_size, rng)
+    if ddp.is_main:
+        _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
+    log = _CsvLog(os.path.join(out, "log.csv"), append=start > 0 or not ddp.is_main)
+    batches, model = ddp.shard(dataset.batches(config.batch_size, rng)), ddp.wrap(policy)
     began, history, loss_value = time.time(), [], float("nan")
-    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc=f"train {policy_name}")
+    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc=f"train {policy_name}",
+               disable=not ddp.is_main)
     for step in bar:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
-            loss, logs = policy(policy.prepare(next(batches)))
+            loss, logs = model(policy.prepare(batch := next(batches)))
+            loss = ddp.scale(loss, batch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss {loss.item()} at step {step}; lower train.lr")
         optimizer.zero_grad(set_to_none=True)
@@ -108,14 +114,16 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
             _ema_update(ema, policy, config.ema_decay)
         loss_value = logs.get("loss", float(loss.detach()))
         if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
-            row = {"step": step + 1, **logs, "lr": scheduler.get_last_lr()[0], "seconds": time.time() - began}
+            row = {"step": step + 1, **ddp.logs(logs, loss), "lr": scheduler.get_last_lr()[0], "seconds": time.time() - began}
             history.append(row)
-            log.write(row)
+            if ddp.is_main:
+                log.write(row)
             bar.set_postfix(loss=f"{loss_value:.4f}")
-        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+        if ddp.is_main and ((step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps):
             _save(checkpoint, out, step + 1, policy, ema, optimizer, scheduler, rng)
     bar.close()
-    if start >= config.steps:  # nothing left to do: make sure the exported policy exists
+    ddp.close()
+    if start >= config.steps and ddp.is_main:  # nothing left to do: make sure the exported policy exists
         (ema or policy).save(os.path.join(out, "policy"))
     return TrainRun(out, config.steps, loss_value, time.time() - began, start, history)
 

@@ -18,8 +18,8 @@ def _observations(path: str, steps: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("name, overrides", [
-    ("transformer", {}),
-    ("transformer", {"sample_actions": True}),  # per-env generators: the same draws as alone
+    ("transformer", {"sample_actions": False}),  # argmax
+    ("transformer", {"sample_actions": True}),  # sampled (the default): per-env generators, the same draws
     ("diffusion", {"sampler": "ddpm", "inference_steps": 4}),  # stochastic sampler, noise per row
     ("diffusion", {"sampler": "ddim", "inference_steps": 4, "action_steps": 2}),
 ])

@@ -114,7 +114,8 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
             _ema_update(ema, policy, config.ema_decay)
         loss_value = logs.get("loss", float(loss.detach()))
         if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
-            row = {"step": step + 1, **ddp.logs(logs, loss), "lr": scheduler.get_last_lr()[0], "seconds": time.time() - began}
+            row = {"step": step + 1, **ddp.logs(logs, loss), "lr": scheduler.get_last_lr()[0],
+                   "seconds": time.time() - began}
             history.append(row)
             if ddp.is_main:
                 log.write(row)

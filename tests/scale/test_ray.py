@@ -11,10 +11,10 @@ def _episodes_by_seed(path: str) -> dict[int, dict]:
     """Every array and attribute of every demo, keyed by the episode's seed (demo order is completion order)."""
     episodes = {}
     with h5py.File(path) as handle:
-        for name, demo in handle["data"].items():
-            arrays = {}
-            demo.visititems(lambda key, item: arrays.__setitem__(key, item[()]) if isinstance(item, h5py.Dataset)
-                            else None)
+        for demo in handle["data"].values():
+            names: list[str] = []
+            demo.visit(names.append)
+            arrays = {key: demo[key][()] for key in names if isinstance(demo[key], h5py.Dataset)}
             episodes[int(demo.attrs["seed"])] = {"arrays": arrays, "attrs": dict(demo.attrs)}
     return episodes
 

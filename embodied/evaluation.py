@@ -27,7 +27,6 @@ from embodied.hooks import AchievementTracker, FrameRecorder
 from embodied.registry import World, make_planner, world
 from embodied.scale import RayConfig
 from embodied.types import InvalidPlanError
-from policies.base import load_policy
 
 if TYPE_CHECKING:
     from planners.base import Planner
@@ -123,11 +122,12 @@ class EpisodeContext:
     planner: Any
 
 
-def make_context(features: Any, make_planner_for: Callable[[World], Planner] | None = None) -> EpisodeContext:
+def make_context(env_name: str, env_kwargs: dict[str, Any],
+                 make_planner_for: Callable[[World], Planner] | None = None) -> EpisodeContext:
     """The world a policy was trained in (rebuilt from its recorded kwargs), its rules and the agent's planner."""
-    spec = world(features.env_name)
+    spec = world(env_name)
     planner = make_planner_for(spec) if make_planner_for else make_planner("symbolic", spec.name)
-    return EpisodeContext(spec, features.make_env(), spec.load_rules(), planner)
+    return EpisodeContext(spec, spec.make_env(**env_kwargs), spec.load_rules(), planner)
 
 
 def run_episode(context: EpisodeContext, config: EvalConfig, episode: int,
@@ -168,6 +168,8 @@ def evaluate(config: EvalConfig, make_planner_for: Callable[[World], Planner] | 
 
     `make_planner_for(world)` builds the agent's planner (default: the world's symbolic planner); it is
     pickled to the worker processes when `config.workers > 1` or `config.engine == "ray"`."""
+    from policies.base import load_policy  # torch: not imported by the env worker processes
+
     began = time.time()
     policy = load_policy(policy_dir(config.checkpoint), config.device)
     if config.engine not in ("local", "ray"):
@@ -181,7 +183,7 @@ def evaluate(config: EvalConfig, make_planner_for: Callable[[World], Planner] | 
 
         outcomes, env = evaluate_batched(config, policy, make_planner_for), policy.features.make_env()
     else:
-        context = make_context(policy.features, make_planner_for)
+        context = make_context(policy.features.env_name, policy.features.env_kwargs, make_planner_for)
         outcomes = [run_episode(context, config, episode, lambda env, seed: PolicyActor(policy, env, seed))
                     for episode in tqdm(range(config.episodes), desc=f"eval {context.spec.name}", unit="ep")]
         env = context.env

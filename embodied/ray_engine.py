@@ -88,7 +88,8 @@ def _eval_task(files: dict[str, bytes], job: str, config: EvalConfig, episodes: 
                 with open(os.path.join(directory, name), "wb") as handle:
                     handle.write(data)
             policy = load_policy(directory, config.device)
-        _CACHE.update(eval=job, policy=policy, context=make_context(policy.features, make_planner_for))
+        context = make_context(policy.features.env_name, policy.features.env_kwargs, make_planner_for)
+        _CACHE.update(eval=job, policy=policy, context=context)
     policy, context = _CACHE["policy"], _CACHE["context"]
     return [run_episode(context, config, episode, lambda env, seed: PolicyActor(policy, env, seed))
             for episode in episodes]

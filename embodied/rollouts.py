@@ -11,6 +11,7 @@ those of the serial run whichever worker runs which episode.
 from __future__ import annotations
 
 import multiprocessing
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
@@ -24,6 +25,8 @@ from embodied.types import Subgoal, UnknownSubgoalError
 if TYPE_CHECKING:
     from embodied.evaluation import EvalConfig
     from policies.base import Policy
+
+MAX_WAIT_S = 0.02  # longest a pending request waits for the other stepping envs to join its batch
 
 
 class ProxyActor:
@@ -48,17 +51,13 @@ class ProxyActor:
         return self.conn.recv()
 
 
-def _worker(conn: Connection, config: EvalConfig, features: dict[str, Any],
+def _worker(conn: Connection, config: EvalConfig, world: tuple[str, dict[str, Any]],
             make_planner_for: Callable[[Any], Any] | None) -> None:
     """Worker process: ask for an episode, run it through the proxy actor, send its outcome; repeat."""
-    import torch
-
     from embodied.evaluation import make_context, run_episode
-    from policies.base import Features
 
-    torch.set_num_threads(1)
     try:
-        context = make_context(Features.from_json(features), make_planner_for)
+        context = make_context(*world, make_planner_for)
         while True:
             conn.send(("next",))
             episode = conn.recv()
@@ -81,9 +80,40 @@ class _Server:
         self.todo = list(range(episodes))[::-1]
         self.outcomes: list[dict[str, Any]] = []
         self.pending: dict[int, tuple[dict[str, np.ndarray], int]] = {}
+        self.stepping: set[int] = set()  # answered an action: its next request is one env step away
+        self.alive, self.deadline = set(range(len(conns))), 0.0
+
+    def run(self, bar: tqdm) -> None:
+        """Serve until every worker has closed its pipe.
+
+        A batch is answered once every worker that is just stepping its env has asked too (or after
+        MAX_WAIT_S), so envs stepping together share one forward and a resetting or planning env delays
+        nobody."""
+        while self.alive:
+            now = time.perf_counter()
+            awaited = (self.stepping & self.alive) - set(self.pending)
+            if self.pending and (not awaited or now >= self.deadline):
+                self.answer()
+                continue
+            timeout = max(0.0, self.deadline - now) if self.pending else None
+            for conn in wait([self.conns[w] for w in self.alive], timeout):
+                self.drain(self.conns.index(conn))
+            bar.n = len(self.outcomes)
+            bar.refresh()
+
+    def drain(self, worker: int) -> None:
+        conn = self.conns[worker]
+        while conn.poll():
+            try:
+                message = conn.recv()
+            except EOFError:
+                self.alive.discard(worker)
+                return
+            self.handle(worker, message)
 
     def handle(self, worker: int, message: tuple) -> None:
         kind, conn = message[0], self.conns[worker]
+        self.stepping.discard(worker)
         if kind == "next":
             conn.send(self.todo.pop() if self.todo else None)
         elif kind == "reset":
@@ -95,6 +125,8 @@ class _Server:
             except UnknownSubgoalError as error:
                 conn.send(("error", str(error)))
         elif kind == "act":
+            if not self.pending:
+                self.deadline = time.perf_counter() + MAX_WAIT_S
             self.pending[worker] = (message[1], message[2])
         elif kind == "done":
             self.outcomes.append(message[1])
@@ -109,6 +141,7 @@ class _Server:
                                              [self.states[w] for w in workers])
         for worker, action in zip(workers, actions, strict=True):
             self.conns[worker].send(action)
+        self.stepping.update(workers)
         self.pending.clear()
 
 
@@ -118,30 +151,18 @@ def evaluate_batched(config: EvalConfig, policy: Policy, make_planner_for: Calla
     workers = max(1, min(config.workers, config.episodes))
     context = multiprocessing.get_context("spawn")
     pipes = [context.Pipe() for _ in range(workers)]
-    processes = [context.Process(target=_worker, args=(child, config, policy.features.to_json(), make_planner_for),
+    world = (policy.features.env_name, policy.features.env_kwargs)
+    processes = [context.Process(target=_worker, args=(child, config, world, make_planner_for),
                                  daemon=True) for _, child in pipes]
     for process in processes:
         process.start()
     for _, child in pipes:
         child.close()
     conns = [parent for parent, _ in pipes]
-    server, alive = _Server(policy, config.episodes, conns), set(range(workers))
+    server = _Server(policy, config.episodes, conns)
     try:
         with tqdm(total=config.episodes, desc=f"eval {policy.features.env_name} x{workers}", unit="ep") as bar:
-            while alive:
-                for conn in wait([conns[w] for w in alive]):
-                    worker = conns.index(conn)
-                    while worker in alive and conn.poll():
-                        try:
-                            message = conn.recv()
-                        except EOFError:
-                            alive.discard(worker)
-                            break
-                        server.handle(worker, message)
-                        bar.n = len(server.outcomes)
-                        bar.refresh()
-                if server.pending:
-                    server.answer()
+            server.run(bar)
     finally:
         for process in processes:
             process.join(timeout=5)

@@ -46,6 +46,7 @@ class EvalConfig:
     out: str | None = None  # metrics JSON; default <checkpoint>/eval.json
     device: str = "cpu"
     workers: int = 1  # > 1: that many envs in processes, one batched policy forward (embodied.rollouts)
+    batch_inference: bool = True  # False: one forward per env (continuous actions bit-identical to serial)
     engine: str = "local"  # local | ray (episodes as Ray tasks; embodied.ray_engine)
     ray: RayConfig = field(default_factory=lambda: RayConfig())
 

@@ -74,8 +74,8 @@ def _worker(conn: Connection, config: EvalConfig, world: tuple[str, dict[str, An
 class _Server:
     """The parent's side: hands out episodes, answers goal ids, batches the action requests."""
 
-    def __init__(self, policy: Policy, episodes: int, conns: list[Connection]) -> None:
-        self.policy, self.conns = policy, conns
+    def __init__(self, policy: Policy, episodes: int, conns: list[Connection], batched: bool = True) -> None:
+        self.policy, self.conns, self.batched = policy, conns, batched
         self.states = [policy.new_state() for _ in conns]
         self.todo = list(range(episodes))[::-1]
         self.outcomes: list[dict[str, Any]] = []
@@ -138,7 +138,7 @@ class _Server:
         workers = sorted(self.pending)
         actions = self.policy.select_actions([self.pending[w][0] for w in workers],
                                              [self.pending[w][1] for w in workers],
-                                             [self.states[w] for w in workers])
+                                             [self.states[w] for w in workers], self.batched)
         for worker, action in zip(workers, actions, strict=True):
             self.conns[worker].send(action)
         self.stepping.update(workers)
@@ -159,7 +159,7 @@ def evaluate_batched(config: EvalConfig, policy: Policy, make_planner_for: Calla
     for _, child in pipes:
         child.close()
     conns = [parent for parent, _ in pipes]
-    server = _Server(policy, config.episodes, conns)
+    server = _Server(policy, config.episodes, conns, config.batch_inference)
     try:
         with tqdm(total=config.episodes, desc=f"eval {policy.features.env_name} x{workers}", unit="ep") as bar:
             server.run(bar)

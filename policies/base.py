@@ -173,8 +173,15 @@ class Policy(nn.Module, ABC):
 
     @torch.no_grad()
     def select_actions(self, observations: list[dict[str, np.ndarray]], goal_ids: list[int],
-                       states: list[ActingState]) -> list[Any]:
-        """One action per env, with ONE forward for every env whose action queue is empty."""
+                       states: list[ActingState], batched: bool = True) -> list[Any]:
+        """One action per env, with ONE forward for every env whose action queue is empty.
+
+        Each env gets its own random draws; discrete actions are those it gets alone, continuous ones equal
+        up to float rounding (a batched matmul may round differently); `batched=False` runs one forward per
+        env (bit-identical to acting alone)."""
+        if not batched:
+            return [self.select_actions([o], [g], [s])[0] for o, g, s in zip(observations, goal_ids, states,
+                                                                              strict=True)]
         horizon = self.window.obs_horizon
         for observation, state in zip(observations, states, strict=True):
             if not state.history:

@@ -39,3 +39,27 @@ def test_batched_actions_equal_serial_actions(crafter_dataset, name, overrides):
                                       states) for t in range(steps)]
     assert [[together[t][env] for t in range(steps)] for env in range(envs)] == alone
     assert all(isinstance(a, int) for a in together[0]) and np.isscalar(together[0][0])
+
+
+@pytest.mark.parametrize("name, overrides", [("transformer", {}), ("diffusion", {"sampler": "ddpm",
+                                                                                   "inference_steps": 4})])
+def test_continuous_batched_actions_equal_up_to_rounding_and_exactly_unbatched(bimodal_dataset, name, overrides):
+    torch.manual_seed(0)
+    policy, _ = build_policy(name, {"dim": 32, "layers": 1, "heads": 2, **overrides}, [bimodal_dataset])
+    policy.eval()
+    observations, envs, steps = _observations(bimodal_dataset, 12), 3, 6
+    alone = []
+    for env in range(envs):
+        policy.reset(seed=100 + env)
+        alone.append([policy.select_action(obs, 0) for obs in observations[env: env + steps]])
+    for batched in (True, False):
+        states = [policy.new_state() for _ in range(envs)]
+        for env, state in enumerate(states):
+            state.reset(seed=100 + env)
+        together = [policy.select_actions([observations[env + t] for env in range(envs)], [0] * envs, states,
+                                          batched) for t in range(steps)]
+        result = np.array([[together[t][env] for t in range(steps)] for env in range(envs)])
+        if batched:
+            np.testing.assert_allclose(result, np.array(alone), atol=1e-5)
+        else:
+            np.testing.assert_array_equal(result, np.array(alone))

@@ -65,8 +65,11 @@ def _worker(conn: Connection, config: EvalConfig, world: tuple[str, dict[str, An
                 break
             conn.send(("done", run_episode(context, config, episode, lambda env, seed: ProxyActor(conn, env, seed))))
         context.env.close()
-    except BaseException:  # the parent re-raises it with the worker's traceback
-        conn.send(("failed", traceback.format_exc()))
+    except BaseException as error:  # the parent re-raises it (a user's error stays one line in the CLI)
+        try:
+            conn.send(("failed", error, traceback.format_exc()))
+        except Exception:  # an exception that does not pickle: its traceback as text
+            conn.send(("failed", None, traceback.format_exc()))
     finally:
         conn.close()
 
@@ -131,7 +134,11 @@ class _Server:
         elif kind == "done":
             self.outcomes.append(message[1])
         else:
-            raise RuntimeError(f"evaluation worker {worker} failed:\n{message[1]}")
+            error, text = message[1], message[2]
+            if isinstance(error, Exception):
+                error.add_note(f"raised in evaluation worker {worker}:\n{text}")
+                raise error
+            raise RuntimeError(f"evaluation worker {worker} failed:\n{text}")
 
     def answer(self) -> None:
         """One batched forward for every pending request."""
@@ -163,6 +170,10 @@ def evaluate_batched(config: EvalConfig, policy: Policy, make_planner_for: Calla
     try:
         with tqdm(total=config.episodes, desc=f"eval {policy.features.env_name} x{workers}", unit="ep") as bar:
             server.run(bar)
+    except BaseException:
+        for process in processes:
+            process.terminate()
+        raise
     finally:
         for process in processes:
             process.join(timeout=5)

@@ -21,8 +21,11 @@ def _episodes_by_seed(path: str) -> dict[int, dict]:
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
+    """A local runtime on loopback: ray.init(num_cpus=2, include_dashboard=False), workers on this checkout."""
+    from embodied.ray_engine import init_ray
+    from embodied.scale import RayConfig
+
+    yield init_ray(RayConfig(num_cpus=2))
     ray.shutdown()
 
 

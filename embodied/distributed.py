@@ -64,6 +64,9 @@ class Distributed:
                 yield batch
                 continue
             local = _rows(batch, slice(self.rank, None, self.world_size))
+            if len(local["action_mask"]) == 0:
+                raise ValueError(f"train.batch_size={len(batch['action_mask'])} is smaller than the "
+                                 f"{self.world_size} processes; it is the global batch")
             local["_mask_total"] = float(np.asarray(batch["action_mask"], np.float64).sum())
             yield local
 

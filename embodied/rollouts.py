@@ -101,8 +101,8 @@ class _Server:
             timeout = max(0.0, self.deadline - now) if self.pending else None
             for conn in wait([self.conns[w] for w in self.alive], timeout):
                 self.drain(self.conns.index(conn))
-            bar.n = len(self.outcomes)
-            bar.refresh()
+            if bar.n != len(self.outcomes):
+                bar.update(len(self.outcomes) - bar.n)
 
     def drain(self, worker: int) -> None:
         conn = self.conns[worker]

@@ -169,6 +169,7 @@ def test_missing_or_broken_checkpoint_is_one_clear_error(tmp_path, trained):
         MLLMPlanner(checkpoint=str(broken))
 
 
+@pytest.mark.slow
 def test_cli_resumes_training_and_selects_the_checkpoint(trained, dataset, tmp_path, capsys):
     from embodied.cli.main import main
 

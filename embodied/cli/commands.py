@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from typing import Any
 
@@ -63,7 +64,7 @@ def cmd_data_info(path: str) -> None:
     console.print("instructions: " + ", ".join(f"{k!r} x{v}" for k, v in summary.instructions.most_common()))
 
 
-def cmd_train(overrides: list[str]) -> None:
+def cmd_train(overrides: list[str]) -> int:
     from embodied.training import TrainConfig, train
 
     cfg = compose("train", overrides)
@@ -82,10 +83,16 @@ def cmd_train(overrides: list[str]) -> None:
         raise ConfigError(f"policy={name}: {error}") from None
     config = typed(TrainConfig, cfg.train, "train")
     run = train(datasets, name, policy, config, cfg.out)
+    if run.interrupted:
+        print(f"embodied train: interrupted at step {run.steps}/{config.steps}; checkpoint "
+              f"{os.path.join(run.out, 'checkpoints', 'last.pt')} and policy {os.path.join(run.out, 'policy')} "
+              f"written; run the same command again to resume", file=sys.stderr)
+        return 130
     resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
     console.print(f"trained {name} for {run.steps} steps{resumed} in {run.seconds:.1f} s, "
                   f"final loss {run.final_loss:.4f}")
     console.print(f"checkpoint: {os.path.join(run.out, 'policy')}  log: {os.path.join(run.out, 'log.csv')}")
+    return 0
 
 
 def cmd_eval(overrides: list[str]) -> None:

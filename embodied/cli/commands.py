@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from embodied.cli.config import ConfigError, compose, plain, typed
+from embodied.ranges import check_ranges
 
 console = Console(highlight=False)
 
@@ -21,12 +22,9 @@ console = Console(highlight=False)
 def cmd_collect(overrides: list[str]) -> None:
     from embodied.collection import CollectConfig, collect
 
-    cfg = compose("collect", overrides)
-    config = CollectConfig(
-        env=cfg.env.name, episodes=cfg.episodes, out=cfg.out, seed=cfg.seed, noise=cfg.noise, workers=cfg.workers,
-        instruction=cfg.instruction, video=cfg.video, env_kwargs=plain(cfg.env.kwargs) or {},
-        record_intended=cfg.record_intended,
-    )
+    values = plain(compose("collect", overrides))
+    env = values.pop("env")
+    config = typed(CollectConfig, {**values, "env": env["name"], "env_kwargs": env.get("kwargs") or {}}, "collect")
     began = time.time()
     result = collect(config)
     table = Table(title=f"expert success per subgoal ({config.env})")
@@ -103,6 +101,10 @@ def cmd_eval(overrides: list[str]) -> None:
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
+    try:
+        check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     metrics = evaluate(config, lambda spec: make_planner(spec, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):

@@ -64,7 +64,10 @@ def typed(schema: type, values: Any, where: str) -> Any:
         merged = OmegaConf.merge(OmegaConf.structured(schema), values)
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
-        raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+        key = getattr(error, "full_key", None)
+        raise ConfigError(f"{where}{f'.{key}' if key else ''}: {str(error).splitlines()[0]}") from None
+    except ValueError as error:  # a range check of the dataclass (__post_init__): it names the key already
+        raise ConfigError(str(error).splitlines()[0]) from None
 
 
 def plain(cfg: Any) -> Any:

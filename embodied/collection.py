@@ -28,6 +28,7 @@ from embodied.datasets.hdf5 import DatasetWriter, Episode
 from embodied.hooks import FrameRecorder
 from embodied.ranges import check_ranges
 from embodied.registry import make_planner, world
+from embodied.scale import RayConfig
 
 
 @dataclass
@@ -46,6 +47,8 @@ class CollectConfig:
     instruction: str | None = None  # None: the world's own instruction sampler
     video: str | None = None  # mp4/gif of the first episode
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    engine: str = "local"  # local (process pool) | ray (episodes as Ray tasks; embodied.ray_engine)
+    ray: RayConfig = field(default_factory=lambda: RayConfig())
 
     def __post_init__(self) -> None:
         check_ranges(self, "collect", positive=("episodes",), non_negative=("noise", "workers", "seed"))
@@ -106,6 +109,13 @@ def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | N
 
 
 def _iter_episodes(config: CollectConfig, workers: int) -> Iterator[tuple[Episode | None, Trajectory]]:
+    if config.engine == "ray":
+        from embodied.ray_engine import collect_on_ray
+
+        yield from collect_on_ray(config)
+        return
+    if config.engine != "local":
+        raise ValueError(f"engine={config.engine!r}: expected local or ray")
     if workers <= 1:
         _worker_setup(config)
         for index in range(config.episodes):

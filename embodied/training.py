@@ -1,33 +1,29 @@
-"""ONE generic trainer for every policy: windows from HDF5 -> policy.forward loss -> AdamW.
+"""Training a policy on HDF5 demonstrations, with the shared loop (embodied/trainer.py).
 
 A run directory holds `policy/` (the self-contained checkpoint, refreshed at every checkpoint),
-`checkpoints/last.pt` (weights, optimiser, scheduler, step and RNG state, written atomically) and
-`log.csv`. Checkpoints are written every `checkpoint_every` steps and at least every `checkpoint_seconds`;
+`checkpoints/last.pt` (weights, EMA, optimiser, scheduler, step and RNG state, written atomically), `run.json`
+and `log.csv`. Checkpoints are written every `checkpoint_every` steps and at least every `checkpoint_seconds`;
 SIGINT/SIGTERM finish the current step, write a last checkpoint and the policy, and return. Starting again on
-the same directory resumes from the last checkpoint and continues `log.csv` (steps and seconds).
+the same directory resumes from the last checkpoint and continues `log.csv` (steps and seconds). Under
+torchrun each process trains on its slice of every global batch (embodied/distributed.py); rank 0 writes.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import dataclasses
 import json
-import math
 import os
-import signal
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from embodied.datasets.windows import WindowDataset
+from embodied.distributed import Distributed
 from embodied.ranges import check_ranges
-from embodied.types import CheckpointError
+from embodied.trainer import LoopSettings, TrainTask, fit
 from policies.base import Features, Policy, policy_class
 
 
@@ -88,107 +84,71 @@ def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str])
     return cls(config, features, dataset.low_dim_stats()), dataset
 
 
+class PolicyTask(TrainTask):
+    """A policy (and its EMA) on windows of a dataset; the batch order comes from a saved numpy generator."""
+
+    def __init__(self, policy: Policy, ema: Policy | None, dataset: WindowDataset, config: TrainConfig,
+                 ddp: Distributed, out: str) -> None:
+        self.policy, self.ema, self.config, self.ddp, self.out = policy, ema, config, ddp, out
+        self.is_main = ddp.is_main
+        self.rng = np.random.default_rng(config.seed)
+        self.model = ddp.wrap(policy)
+        self._batches = ddp.shard(dataset.batches(config.batch_size, self.rng))
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.policy.parameters())
+
+    def loss(self, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        batch = next(self._batches)
+        loss, logs = self.model(self.policy.prepare(batch))
+        return self.ddp.scale(loss, batch), logs
+
+    def after_step(self) -> None:
+        if self.ema is not None:
+            _ema_update(self.ema, self.policy, self.config.ema_decay)
+
+    def reduce_logs(self, logs: dict[str, float], loss: torch.Tensor) -> dict[str, float]:
+        return self.ddp.logs(logs, loss)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.policy.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
+                "numpy_rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.policy.load_state_dict(state["model"])
+        if self.ema is not None and state.get("ema"):
+            self.ema.load_state_dict(state["ema"])
+        self.rng.bit_generator.state = state["numpy_rng"]
+
+    def export(self, step: int) -> None:
+        (self.ema or self.policy).save(os.path.join(self.out, "policy"))
+
+
 def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str, Any], config: TrainConfig,
           out: str) -> TrainRun:
     """Train (or resume training of) a policy; returns where it is and how it went."""
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
+    ddp = Distributed.from_env(device)  # torchrun: this rank's slice of each global batch (embodied.distributed)
+    device = ddp.device or device
     policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths)
     policy.to(device).train()
     ema = copy.deepcopy(policy).eval().requires_grad_(False) if config.ema_decay > 0 else None
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
-    rng = np.random.default_rng(config.seed)
-    state = _State(policy, ema, optimizer, scheduler, rng)
-    checkpoint = os.path.join(out, "checkpoints", "last.pt")
-    start, elapsed = _resume(checkpoint, state) if os.path.exists(checkpoint) else (0, 0.0)
-    os.makedirs(os.path.dirname(checkpoint), exist_ok=True)
-    _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
-    log = _CsvLog(os.path.join(out, "log.csv"), keep_upto=start)
-    batches = dataset.batches(config.batch_size, rng)
-    began, saved_at, history, loss_value, done = time.time() - elapsed, time.time(), [], float("nan"), start
-    with _StopOnSignal() as stop:
-        bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc=f"train {policy_name}")
-        for step in bar:
-            logs = _step(state, next(batches), config, device, step)
-            loss_value, done = logs["loss"], step + 1
-            if done % config.log_every == 0 or done == config.steps:
-                row = {"step": done, **logs, "lr": scheduler.get_last_lr()[0], "seconds": time.time() - began}
-                history.append(row)
-                log.write(row)
-                bar.set_postfix(loss=f"{loss_value:.4f}")
-            if (done % config.checkpoint_every == 0 or done == config.steps or stop.requested
-                    or time.time() - saved_at >= config.checkpoint_seconds):
-                _save(checkpoint, out, done, state, time.time() - began)
-                saved_at = time.time()
-            if stop.requested:
-                break
-        bar.close()
-    if start >= config.steps:  # nothing left to do: make sure the exported policy exists
-        (ema or policy).save(os.path.join(out, "policy"))
-    interrupted = stop.requested and done < config.steps
-    return TrainRun(out, done, loss_value, time.time() - began, start, interrupted, history)
-
-
-@dataclass
-class _State:
-    """Everything a checkpoint holds besides the step: weights, EMA, optimiser, schedule, data-order RNG."""
-
-    policy: Policy
-    ema: Policy | None
-    optimizer: torch.optim.Optimizer
-    scheduler: Any
-    rng: np.random.Generator
-
-
-def _step(state: _State, batch: dict[str, Any], config: TrainConfig, device: torch.device, step: int) -> dict:
-    """One optimiser step on a batch; returns the scalars to log (with "loss")."""
-    policy = state.policy
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
-        loss, logs = policy(policy.prepare(batch))
-    if not torch.isfinite(loss):
-        raise FloatingPointError(f"non-finite loss {loss.item()} at step {step}; lower train.lr")
-    state.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
-    state.optimizer.step()
-    state.scheduler.step()
-    if state.ema is not None:
-        _ema_update(state.ema, policy, config.ema_decay)
-    return {**logs, "loss": logs.get("loss", float(loss.detach()))}
-
-
-class _StopOnSignal:
-    """While active, SIGINT/SIGTERM only set `requested` (the loop checkpoints and stops); a second one aborts."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        tqdm.write(f"{signal.Signals(signum).name}: finishing this step, then writing a checkpoint")
-
-    def __enter__(self) -> _StopOnSignal:
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-
-
-def _schedule(config: TrainConfig):
-    def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return factor
+    task = PolicyTask(policy, ema, dataset, config, ddp, out)
+    if ddp.is_main:
+        os.makedirs(out, exist_ok=True)
+        _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
+    settings = LoopSettings(
+        steps=config.steps, lr=config.lr, weight_decay=config.weight_decay, warmup_steps=config.warmup_steps,
+        grad_clip=config.grad_clip, checkpoint_every=config.checkpoint_every,
+        checkpoint_seconds=config.checkpoint_seconds, log_every=config.log_every, amp=config.amp,
+        device=device.type, name=f"train {policy_name}")
+    try:
+        run = fit(task, settings, out)
+    finally:
+        ddp.close()
+    final_loss = run.losses[-1] if run.losses else float("nan")
+    return TrainRun(out, run.steps, final_loss, run.seconds, run.resumed_from, run.interrupted, run.history)
 
 
 @torch.no_grad()
@@ -199,74 +159,7 @@ def _ema_update(ema: Policy, policy: Policy, decay: float) -> None:
         target.copy_(source)
 
 
-def _save(path: str, out: str, step: int, state: _State, elapsed: float) -> None:
-    """checkpoints/last.pt (written atomically) and the exported policy/."""
-    ema = state.ema
-    torch.save({"step": step, "elapsed": elapsed, "model": state.policy.state_dict(),
-                "ema": ema.state_dict() if ema else None, "optimizer": state.optimizer.state_dict(),
-                "scheduler": state.scheduler.state_dict(), "numpy_rng": state.rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}, path + ".tmp")
-    os.replace(path + ".tmp", path)
-    (ema or state.policy).save(os.path.join(out, "policy"))
-
-
-def _resume(path: str, state: _State) -> tuple[int, float]:
-    """Restore a checkpoint into `state`; returns its step and the seconds trained before it."""
-    try:
-        saved = torch.load(path, map_location=state.policy.device, weights_only=False)
-        state.policy.load_state_dict(saved["model"])
-        if state.ema is not None and saved.get("ema"):
-            state.ema.load_state_dict(saved["ema"])
-        state.optimizer.load_state_dict(saved["optimizer"])
-        state.scheduler.load_state_dict(saved["scheduler"])
-        state.rng.bit_generator.state = saved["numpy_rng"]
-        torch.set_rng_state(saved["torch_rng"])
-        if saved.get("cuda_rng") and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(saved["cuda_rng"])
-    except Exception as error:  # any unreadable or foreign checkpoint: one line, the file named
-        raise CheckpointError(f"{path}: cannot resume from it ({type(error).__name__}: "
-                              f"{str(error).splitlines()[0] if str(error) else 'no detail'}); "
-                              f"delete it to start over") from None
-    tqdm.write(f"resuming from {path} at step {saved['step']}")
-    return int(saved["step"]), float(saved.get("elapsed", 0.0))
-
-
 def _write_run_json(out: str, paths: list[str], policy: str, overrides: dict[str, Any], config: TrainConfig) -> None:
     with open(os.path.join(out, "run.json"), "w") as handle:
         json.dump({"datasets": [os.path.abspath(p) for p in paths], "policy": policy, "policy_config": overrides,
                    "train": dataclasses.asdict(config)}, handle, indent=2)
-
-
-class _CsvLog:
-    """Appends rows to log.csv; on resume keeps the rows up to the checkpoint's step (none are repeated)."""
-
-    def __init__(self, path: str, keep_upto: int) -> None:
-        self.path = path
-        self.header_written = False
-        if not os.path.exists(path):
-            return
-        with open(path, newline="") as handle:
-            rows = [row for row in csv.DictReader(handle) if _int(row.get("step")) <= keep_upto]
-        with open(path + ".tmp", "w", newline="") as handle:
-            if rows:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-                self.header_written = True
-        os.replace(path + ".tmp", path)
-
-    def write(self, row: dict[str, float]) -> None:
-        with open(self.path, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if not self.header_written:
-                writer.writeheader()
-                self.header_written = True
-            writer.writerow(row)
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return 1 << 62  # an unreadable row (a torn last line) is dropped

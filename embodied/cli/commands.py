@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ def cmd_collect(overrides: list[str]) -> None:
 
     values = plain(compose("collect", overrides))
     env = values.pop("env")
+    check_engine(values["engine"])
     config = typed(CollectConfig, {**values, "env": env["name"], "env_kwargs": env.get("kwargs") or {}}, "collect")
     began = time.time()
     result = collect(config)
@@ -98,6 +100,7 @@ def cmd_eval(overrides: list[str]) -> None:
 
     overrides = [re.sub(r"^([+~]*)backend(?=[=.])", r"\1planner", o) for o in overrides]
     cfg = compose("eval", overrides)
+    check_engine(cfg.engine)
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
@@ -105,7 +108,7 @@ def cmd_eval(overrides: list[str]) -> None:
         check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
     except ValueError as error:
         raise ConfigError(str(error)) from None
-    metrics = evaluate(config, lambda spec: make_planner(spec, planner_cfg))
+    metrics = evaluate(config, functools.partial(planner_from_config, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):
         table.add_column(column)
@@ -186,6 +189,16 @@ def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
         if "unexpected keyword" not in str(error):
             raise
         raise ConfigError(f"planner={name}: {error} (keys of experiments/conf/planner/{name}.yaml)") from None
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"engine={engine}: expected local or ray")
+
+
+def planner_from_config(planner_cfg: dict[str, Any], spec: Any) -> Any:
+    """`make_planner` with the config first, so `functools.partial` of it pickles to worker processes."""
+    return make_planner(spec, planner_cfg)
 
 
 def cmd_eval_planner(overrides: list[str]) -> None:

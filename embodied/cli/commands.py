@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from typing import Any
 
@@ -14,21 +15,18 @@ from rich.console import Console
 from rich.table import Table
 
 from embodied.cli.config import ConfigError, compose, plain, typed
+from embodied.ranges import check_ranges
 
 console = Console(highlight=False)
 
 
 def cmd_collect(overrides: list[str]) -> None:
     from embodied.collection import CollectConfig, collect
-    from embodied.scale import RayConfig
 
-    cfg = compose("collect", overrides)
-    check_engine(cfg.engine)
-    config = CollectConfig(
-        env=cfg.env.name, episodes=cfg.episodes, out=cfg.out, seed=cfg.seed, noise=cfg.noise, workers=cfg.workers,
-        instruction=cfg.instruction, video=cfg.video, env_kwargs=plain(cfg.env.kwargs) or {},
-        record_intended=cfg.record_intended, engine=cfg.engine, ray=typed(RayConfig, cfg.ray, "ray"),
-    )
+    values = plain(compose("collect", overrides))
+    env = values.pop("env")
+    check_engine(values["engine"])
+    config = typed(CollectConfig, {**values, "env": env["name"], "env_kwargs": env.get("kwargs") or {}}, "collect")
     began = time.time()
     result = collect(config)
     table = Table(title=f"expert success per subgoal ({config.env})")
@@ -66,7 +64,7 @@ def cmd_data_info(path: str) -> None:
     console.print("instructions: " + ", ".join(f"{k!r} x{v}" for k, v in summary.instructions.most_common()))
 
 
-def cmd_train(overrides: list[str]) -> None:
+def cmd_train(overrides: list[str]) -> int:
     from embodied.training import TrainConfig, train
 
     cfg = compose("train", overrides)
@@ -85,10 +83,16 @@ def cmd_train(overrides: list[str]) -> None:
         raise ConfigError(f"policy={name}: {error}") from None
     config = typed(TrainConfig, cfg.train, "train")
     run = train(datasets, name, policy, config, cfg.out)
+    if run.interrupted:
+        print(f"embodied train: interrupted at step {run.steps}/{config.steps}; checkpoint "
+              f"{os.path.join(run.out, 'checkpoints', 'last.pt')} and policy {os.path.join(run.out, 'policy')} "
+              f"written; run the same command again to resume", file=sys.stderr)
+        return 130
     resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
     console.print(f"trained {name} for {run.steps} steps{resumed} in {run.seconds:.1f} s, "
                   f"final loss {run.final_loss:.4f}")
     console.print(f"checkpoint: {os.path.join(run.out, 'policy')}  log: {os.path.join(run.out, 'log.csv')}")
+    return 0
 
 
 def cmd_eval(overrides: list[str]) -> None:
@@ -100,6 +104,10 @@ def cmd_eval(overrides: list[str]) -> None:
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
+    try:
+        check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     metrics = evaluate(config, functools.partial(planner_from_config, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):

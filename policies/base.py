@@ -2,12 +2,15 @@
 
 A checkpoint directory holds `policy.json` (policy name, config, features), `stats.json`
 (normalisation computed from the dataset) and `model.pt` (weights): `load_policy(dir)` is the one
-call that rebuilds it. Normalisation lives outside the network, applied in `prepare`.
+call that rebuilds it. Normalisation lives outside the network, applied in `prepare`. policy.json records
+the sha256 of model.pt, stats.json and of its own `features` (the world); `load_policy` checks them, the
+weights' shapes and finiteness, and says what is wrong in one CheckpointError line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
@@ -22,7 +25,7 @@ from torch import nn
 from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
 from embodied.registry import POLICIES, load_symbol
-from embodied.types import OBS_RGB, UnknownSubgoalError
+from embodied.types import OBS_RGB, CheckpointError, UnknownSubgoalError
 from policies.encoders.goal import TextGoalEncoder
 
 
@@ -206,29 +209,91 @@ class Policy(nn.Module, ABC):
         return [int(a) if self.features.discrete else a.astype(np.float32) for a in actions]
 
     def save(self, directory: str | os.PathLike) -> None:
+        """Weights and stats first, policy.json (with their hashes) last: a torn save fails its hash check."""
         os.makedirs(directory, exist_ok=True)
-        meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": self.features.to_json()}
-        _write_json(os.path.join(directory, "policy.json"), meta)
         _write_json(os.path.join(directory, "stats.json"), {k: v.to_json() for k, v in self.stats.items()})
         tmp = os.path.join(directory, "model.pt.tmp")
         torch.save(self.state_dict(), tmp)
         os.replace(tmp, os.path.join(directory, "model.pt"))
+        features = self.features.to_json()
+        hashes = {name: _sha256(os.path.join(directory, name)) for name in _HASHED}
+        meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": features,
+                "sha256": {**hashes, "features": _json_sha256(features)}}
+        _write_json(os.path.join(directory, "policy.json"), meta)
+
+
+_HASHED = ("model.pt", "stats.json")
 
 
 def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu") -> Policy:
-    """Rebuild a policy (config, normalisation stats, weights) from a checkpoint directory."""
+    """Rebuild a policy (config, normalisation stats, weights) from a checkpoint directory, checked."""
     directory = os.fspath(directory)
-    meta_path = os.path.join(directory, "policy.json")
-    if not os.path.exists(meta_path):
+    if not os.path.exists(os.path.join(directory, "policy.json")):
         raise FileNotFoundError(f"{directory}: not a policy checkpoint (no policy.json)")
-    with open(meta_path) as handle:
-        meta = json.load(handle)
-    with open(os.path.join(directory, "stats.json")) as handle:
-        stats = {k: MinMax.from_json(v) for k, v in json.load(handle).items()}
-    cls = policy_class(meta["policy"])
-    policy = cls(cls.config_class(**meta["config"]), Features.from_json(meta["features"]), stats)
-    policy.load_state_dict(torch.load(os.path.join(directory, "model.pt"), map_location=device, weights_only=True))
+    meta = _read_json(directory, "policy.json")
+    _check_hashes(directory, meta)
+    try:
+        stats = {k: MinMax.from_json(v) for k, v in _read_json(directory, "stats.json").items()}
+        cls = policy_class(meta["policy"])
+        policy = cls(cls.config_class(**meta["config"]), Features.from_json(meta["features"]), stats)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"{directory}: policy.json/stats.json do not describe a policy "
+                              f"({type(error).__name__}: {_first_line(error)})") from None
+    path = os.path.join(directory, "model.pt")
+    try:
+        weights = torch.load(path, map_location=device, weights_only=True)
+        policy.load_state_dict(weights)
+    except Exception as error:  # truncated, empty, garbage or foreign: one line naming the file
+        raise CheckpointError(f"{path}: unreadable or not the weights of this policy "
+                              f"({type(error).__name__}: {_first_line(error)})") from None
+    bad = [name for name, tensor in weights.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise CheckpointError(f"{path}: non-finite weights in {bad[0]} (expected finite numbers)")
     return policy.to(device).eval()
+
+
+def _check_hashes(directory: str, meta: Any) -> None:
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{directory}/policy.json: expected a JSON object")
+    recorded = meta.get("sha256") or {}  # checkpoints saved before hashes were recorded have none
+    for name in _HASHED:
+        if name in recorded and _sha256(os.path.join(directory, name)) != recorded[name]:
+            raise CheckpointError(f"{directory}/{name}: sha256 differs from the one recorded in policy.json "
+                                  f"(a truncated, edited or torn file; save or train it again)")
+    if "features" in recorded and _json_sha256(meta.get("features")) != recorded["features"]:
+        raise CheckpointError(f"{directory}/policy.json: its features (world, shapes, subgoals) were edited after "
+                              f"saving; they no longer match the recorded sha256")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read it ({type(error).__name__})") from None
+    return digest.hexdigest()
+
+
+def _json_sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def _read_json(directory: str, name: str) -> Any:
+    path = os.path.join(directory, name)
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: not readable JSON ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else "no detail"
 
 
 def policy_class(name: str) -> type[Policy]:

@@ -174,16 +174,20 @@ def _check_lengths(episode: Episode) -> None:
 
 
 def open_dataset(path: str | os.PathLike) -> h5py.File:
-    """Open a dataset read-only, or raise DatasetError with one line saying what is wrong."""
+    """Open a dataset read-only and validate it (embodied/datasets/validate.py), or raise DatasetError."""
+    from embodied.datasets.validate import validate_file
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise DatasetError(f"{path}: no such file")
     try:
         file = h5py.File(path, "r")
+    except BlockingIOError:
+        raise DatasetError(f"{path}: another process is writing it right now; try again when it is done") from None
     except OSError as error:
         raise DatasetError(f"{path}: not an HDF5 file ({error.__class__.__name__})") from None
     try:
-        _validate(path, file)
+        validate_file(path, file)
     except Exception:
         file.close()
         raise
@@ -195,22 +199,6 @@ def demo_names(file: h5py.File) -> list[str]:
     return sorted((n for n in file["data"] if _DEMO.match(n)), key=lambda n: int(n.split("_")[1]))
 
 
-def _validate(path: str, file: h5py.File) -> None:
-    if "data" not in file or not isinstance(file["data"], h5py.Group):
-        raise DatasetError(f"{path}: no 'data' group; expected robomimic layout data/demo_N/{{obs,actions}}")
-    if "env_args" not in file["data"].attrs:
-        raise DatasetError(f"{path}: 'data' has no env_args attribute; not a dataset written by embodied")
-    for name in demo_names(file):
-        demo = file["data"][name]
-        for key in ("obs", "actions", "subgoals"):
-            if key not in demo:
-                raise DatasetError(f"{path}: {name} has no '{key}'")
-        length = demo["actions"].shape[0]
-        for key, column in [(f"obs/{k}", demo["obs"][k]) for k in demo["obs"]] + [("subgoals", demo["subgoals"])]:
-            if column.shape[0] != length:
-                raise DatasetError(f"{path}: {name}/{key} has {column.shape[0]} steps, actions has {length}")
-
-
 def env_args(file: h5py.File) -> dict[str, Any]:
     return json.loads(file["data"].attrs["env_args"])
 
@@ -220,8 +208,14 @@ def goal_texts(file: h5py.File) -> tuple[str, ...]:
 
 
 def read_episode(file: h5py.File, name: str) -> Episode:
-    """Load one whole episode into memory."""
-    demo = file["data"][name]
+    """Load one whole episode into memory (DatasetError if the file is damaged)."""
+    from embodied.datasets.validate import unreadable
+
+    with unreadable(file.filename, name):
+        return _read_episode(file["data"][name])
+
+
+def _read_episode(demo: h5py.Group) -> Episode:
     return Episode(
         obs={key: demo["obs"][key][()] for key in demo["obs"]},
         actions=demo["actions"][()],

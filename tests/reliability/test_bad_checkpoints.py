@@ -82,3 +82,13 @@ def test_an_intact_checkpoint_records_and_passes_its_hashes(trained):
     meta = json.loads((trained / "policy.json").read_text())
     assert set(meta["sha256"]) == {"model.pt", "stats.json", "features"}
     assert load_policy(trained).features.env_name == "crafter"
+
+
+def test_train_refuses_to_resume_from_a_garbage_checkpoint(cli, crafter_dataset, trained, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(trained.parent, run)
+    (run / "checkpoints" / "last.pt").write_bytes(b"\x80garbage" * 100)
+    result = cli.run("train", f"dataset={crafter_dataset}", f"out={run}", *cli.tiny_train, "train.steps=10")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "last.pt: cannot resume from it" in lines[0] and "delete it to start over" in lines[0]

@@ -101,17 +101,20 @@ def _iter_episodes(config: CollectConfig, workers: int) -> Iterator[tuple[Episod
             raise
 
 
+def dataset_env_args(env_name: str, env: Any, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The `env_args` a dataset of `env` carries (what training and evaluation rebuild the world from)."""
+    space = env.action_space
+    discrete = isinstance(space, gym.spaces.Discrete)
+    return {"env_name": env_name, "type": "embodied", "env_kwargs": env_kwargs, "action_space": repr(space),
+            "discrete": discrete, "action_dim": int(space.n) if discrete else int(np.prod(space.shape)),
+            "max_subgoal_steps": env.max_subgoal_steps}
+
+
 def collect(config: CollectConfig) -> CollectResult:
     """Record `config.episodes` expert episodes into `config.out`; returns counts for the summary."""
     spec = world(config.env)
     probe = spec.make_env(**config.env_kwargs)
-    space = probe.action_space
-    discrete = isinstance(space, gym.spaces.Discrete)
-    env_args = {"env_name": config.env, "type": "embodied", "env_kwargs": config.env_kwargs,
-                "action_space": repr(space), "discrete": discrete,
-                "action_dim": int(space.n) if discrete else int(np.prod(space.shape)),
-                "max_subgoal_steps": probe.max_subgoal_steps}
-    writer = DatasetWriter(config.out, env_args, probe.goal_texts)
+    writer = DatasetWriter(config.out, dataset_env_args(config.env, probe, config.env_kwargs), probe.goal_texts)
     probe.close()
     workers = config.workers or min(config.episodes, os.cpu_count() or 1)
     result = CollectResult()

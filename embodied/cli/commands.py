@@ -210,3 +210,17 @@ def cmd_eval_planner(overrides: list[str]) -> None:
             json.dump({"summary": summary, "cases": rows}, file, indent=1)
         console.print(f"wrote {cfg.out}")
     print(json.dumps(summary))
+
+
+def cmd_demo(overrides: list[str]) -> None:
+    """Serve the web demo (embodied/demo/README.md) until interrupted; needs the `demo` extra."""
+    try:
+        from embodied.demo.server import DemoConfig, serve
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"embodied demo needs {error.name!r}: pip install -e '.[demo]'") from None
+    config = typed(DemoConfig, plain(compose("demo", overrides)), "demo")
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[bold red]warning:[/bold red] host={config.host} lets other machines open sessions "
+                      "and drive agents on this one")
+    console.print(f"embodied demo: open http://{config.host}:{config.port}/  (Ctrl-C stops it)")
+    serve(config)

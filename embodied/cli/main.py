@@ -1,4 +1,4 @@
-"""`embodied` command line: collect, data info, train, eval, run, eval-planner (hydra overrides as key=value)."""
+"""`embodied` command line: collect, data info, train, eval, run, eval-planner, demo (hydra overrides as key=value)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ COMMANDS = {
     "run": ("run", "plan an instruction and execute it with a trained policy; writes a video"),
     "eval-planner": ("eval_planner", "score a planner backend against the symbolic oracle on generated instructions"),
     "train-planner": ("train_planner", "fine-tune the mllm planner (image encoder + LoRA) on dataset pairs"),
+    "demo": ("demo", "serve the interactive web page: type instructions, watch, take over (prints the URL)"),
 }
 EXAMPLES = """examples:
   embodied collect env=crafter episodes=2 out=data/demo.hdf5
@@ -23,6 +24,7 @@ EXAMPLES = """examples:
   embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
   embodied eval-planner backend=llm n=200
   embodied train-planner dataset=data/demo.hdf5 out=data/runs/mllm steps=300
+  embodied demo port=8765
 """
 
 

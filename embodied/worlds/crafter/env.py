@@ -51,6 +51,7 @@ class CrafterEnv(SubgoalEnv):
 
     world = "crafter"
     vocabulary = vocab.VOCABULARY
+    action_names = ACTIONS  # the discrete actions by name (the web demo's keyboard take over)
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(
@@ -110,7 +111,10 @@ class CrafterEnv(SubgoalEnv):
         truncated = bool(done and not dead)
         return self._observation(rgb), float(reward), terminated, truncated, self._info(reward, info)
 
-    def render(self) -> np.ndarray:
+    def render(self, size: int | None = None) -> np.ndarray:
+        """The camera image; `size` renders the same view at another resolution (the web demo's 256 px)."""
+        if size is not None and size != self.size and self._env._player is not None:
+            return self._env.render((size, size))
         return self._last_rgb if self._last_rgb is not None else self._env.render()
 
     def close(self) -> None:

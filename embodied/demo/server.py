@@ -9,6 +9,7 @@ WebSocket protocol: the page sends JSON commands ({"type": "instruct", "text": .
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -106,7 +107,11 @@ async def _serve(ws: WebSocket, token: str, catalog: Catalog, sessions: dict[str
             return
         outgoing.put_nowait(message)
 
-    session = Session(token, catalog, lambda message: loop.call_soon_threadsafe(push, message), config.speed)
+    def post(message: Any) -> None:  # called from the session thread
+        with contextlib.suppress(RuntimeError):  # the event loop is gone (server shutting down): drop it
+            loop.call_soon_threadsafe(push, message)
+
+    session = Session(token, catalog, post, config.speed)
     sessions[token] = session
     await ws.send_json({"type": "hello", "session": token, "keys": KEYS, **catalog.options()})
     session.thread.start()

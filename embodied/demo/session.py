@@ -283,14 +283,20 @@ class Session:
         try:
             trajectory = self.agent.run(instruction, self.choice.seed)
         except InvalidPlanError:
-            self.status("idle")  # the ReportingPlanner has shown why
+            self._after_episode("idle")  # the ReportingPlanner has shown why
             return
         finally:
             self.recorder.close_segment(instruction, self.choice.seed, self.hook.plan)
         outcome = "instruction done" if trajectory.success else "episode over"
         self.send({"type": "log", "text": f"{outcome}: {len(trajectory.actions)} steps; a new instruction starts a "
                                           "new episode (world reset)"})
-        self.status("ended")
+        self._after_episode("ended")
+
+    def _after_episode(self, state: str) -> None:
+        """The loop has ended: instructions sent to it meanwhile (not yet planned) start the next episode."""
+        self.status(state)
+        while not self.agent._instructions.empty():
+            self._requests.put(("episode", self.agent._instructions.get()))
 
 
 def _number(value: Any, name: str, low: float, high: float) -> float:

@@ -11,6 +11,7 @@ import inspect
 import io
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from embodied.types import InvalidPlanError, Plan, Subgoal
 log = logging.getLogger(__name__)
 MAX_INSTRUCTION = 2000
 FRAME_SIZE = 256
+AGENT_LOG_SHOWN_AS_EVENTS = re.compile(r"^(\[\d+/\d+\] |    (done|FAILED) in )")
 
 
 class DemoInputError(ValueError):
@@ -278,7 +280,7 @@ class Session:
         self.instruction = instruction
         self.hook = StreamHook(self)
         self.agent = Agent(self.env, self.planner, self.actor, AgentConfig(max_replans=2),
-                           log=lambda text: self.send({"type": "log", "text": text}), hooks=[self.hook])
+                           log=self._agent_log, hooks=[self.hook])
         self.send({"type": "log", "text": f"episode: {instruction!r} in {self.spec_name} (seed {self.choice.seed})"})
         try:
             trajectory = self.agent.run(instruction, self.choice.seed)
@@ -291,6 +293,10 @@ class Session:
         self.send({"type": "log", "text": f"{outcome}: {len(trajectory.actions)} steps; a new instruction starts a "
                                           "new episode (world reset)"})
         self._after_episode("ended")
+
+    def _agent_log(self, text: str) -> None:
+        if not AGENT_LOG_SHOWN_AS_EVENTS.match(text):  # subgoal starts / ends come as "subgoal" events
+            self.send({"type": "log", "text": text})
 
     def _after_episode(self, state: str) -> None:
         """The loop has ended: instructions sent to it meanwhile (not yet planned) start the next episode."""

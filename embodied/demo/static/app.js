@@ -60,11 +60,16 @@ async function drawFrame(blob) {
   bitmap.close();
   state.frames += 1;
   canvas.dataset.frames = String(state.frames);
+  state.frameTimes.push(performance.now());
+  showFps();
+}
+
+function showFps() {
   const now = performance.now();
-  state.frameTimes.push(now);
   while (state.frameTimes.length && now - state.frameTimes[0] > 2000) state.frameTimes.shift();
   $("fps").textContent = `${(state.frameTimes.length / 2).toFixed(1)} frames/s`;
 }
+setInterval(showFps, 500);
 
 const handlers = {
   hello(event) {

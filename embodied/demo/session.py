@@ -28,7 +28,10 @@ from embodied.types import InvalidPlanError, Plan, Subgoal
 
 log = logging.getLogger(__name__)
 MAX_INSTRUCTION = 2000
-FRAME_SIZE = 256
+FRAME_SIZE = 256  # frames sent to the page are at least this many pixels high
+# worlds whose render takes a size draw at this one, then doubled (nearest): Crafter's textures are 16-px pixel
+# art, so a 128-px view doubled looks like a 256-px render and costs ~4 ms instead of ~19 ms a frame
+RENDER_SIZE = 128
 AGENT_LOG_SHOWN_AS_EVENTS = re.compile(r"^(\[\d+/\d+\] |    (done|FAILED) in )")
 
 
@@ -79,6 +82,7 @@ class StreamHook(AgentHooks):
         if user:
             session.recorder.add_step(step, session.env.goal_id(step.subgoal))
         self.ended = step.terminated or step.truncated
+        session.resume = None if self.ended else (step.next_observation, step.info)
         session.send({"type": "step", "index": step.index, "subgoal": step.subgoal.text,
                       "actor": "user" if user else session.actor_kind, "action": session.action_name(step.action),
                       "reward": step.reward, "user_steps": session.recorder.user_steps})
@@ -119,6 +123,7 @@ class Session:
         self.max_fps = max_fps
         self.env: Any = None
         self.env_kwargs: dict[str, Any] = {}
+        self.resume: tuple[dict, dict] | None = None  # (observation, info) to continue from; None: reset first
         self.spec_name = ""
         self.planner: ReportingPlanner | None = None
         self.actor: SwitchableActor | None = None
@@ -222,7 +227,7 @@ class Session:
             return
         self._last_frame = now
         render = self.env.render
-        frame = render(size=FRAME_SIZE) if "size" in inspect.signature(render).parameters else render()
+        frame = render(size=RENDER_SIZE) if "size" in inspect.signature(render).parameters else render()
         frame = np.asarray(frame, np.uint8)
         if frame.shape[0] < FRAME_SIZE:
             scale = -(-FRAME_SIZE // frame.shape[0])
@@ -261,7 +266,7 @@ class Session:
         self.status("loading")
         if self._built is None or replace(choice, seed=0) != replace(self._built, seed=0):
             self._build(choice)
-        self.env.reset(seed=choice.seed)
+        self.resume = self.env.reset(seed=choice.seed)
         self.recorder = DemoRecorder()
         self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name})
         self.send_frame(force=True)
@@ -281,17 +286,19 @@ class Session:
         self.hook = StreamHook(self)
         self.agent = Agent(self.env, self.planner, self.actor, AgentConfig(max_replans=2),
                            log=self._agent_log, hooks=[self.hook])
-        self.send({"type": "log", "text": f"episode: {instruction!r} in {self.spec_name} (seed {self.choice.seed})"})
+        fresh = " from a reset" if self.resume is None else ""
+        self.send({"type": "log", "text": f"episode: {instruction!r} in {self.spec_name} (seed {self.choice.seed})"
+                                          f"{fresh}"})
         try:
-            trajectory = self.agent.run(instruction, self.choice.seed)
+            trajectory = self.agent.run(instruction, self.choice.seed, start=self.resume)
         except InvalidPlanError:
             self._after_episode("idle")  # the ReportingPlanner has shown why
             return
         finally:
             self.recorder.close_segment(instruction, self.choice.seed, self.hook.plan)
         outcome = "instruction done" if trajectory.success else "episode over"
-        self.send({"type": "log", "text": f"{outcome}: {len(trajectory.actions)} steps; a new instruction starts a "
-                                          "new episode (world reset)"})
+        after = "starts a new episode (world reset)" if self.resume is None else "goes on in this world"
+        self.send({"type": "log", "text": f"{outcome}: {len(trajectory.actions)} steps; a new instruction {after}"})
         self._after_episode("ended")
 
     def _agent_log(self, text: str) -> None:

@@ -248,6 +248,8 @@ class Session:
         while True:
             kind, value = self._requests.get()
             if kind == "close":
+                if self.env is not None:
+                    self.env.close()
                 return
             try:
                 if kind == "reset":
@@ -257,15 +259,23 @@ class Session:
             except SessionStopped:
                 self.status("stopped")
             except Exception as error:  # a crash in one episode is shown in its tab; the session stays
-                log.exception("demo session %s: episode failed", self.token[:6])
-                self.error(f"the episode stopped: {type(error).__name__}: {error}")
-                self.status("crashed")
+                if kind == "reset":  # a missing checkpoint / dependency / server for the chosen planner or world
+                    log.warning("demo session %s: could not set up %s: %s", self.token[:6], value, error)
+                else:
+                    log.exception("demo session %s: episode failed", self.token[:6])
+                what = "could not set up the world" if kind == "reset" else "the episode stopped"
+                self.error(f"{what}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+                self.status("idle" if kind == "reset" and self._built else "crashed")
 
     def _reset(self, choice: Choice) -> None:
         self.control.update(stop=False, takeover=False, paused=False, pending=None)
         self.status("loading")
         if self._built is None or replace(choice, seed=0) != replace(self._built, seed=0):
-            self._build(choice)
+            try:
+                self._build(choice)
+            except Exception:
+                self.choice = self._built or Choice()  # the session keeps the world it had
+                raise
         self.resume = self.env.reset(seed=choice.seed)
         self.recorder = DemoRecorder()
         self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name})
@@ -275,8 +285,15 @@ class Session:
     def _build(self, choice: Choice) -> None:
         """World, planner and actor for `choice` (a policy checkpoint brings its own world)."""
         env, world_name, env_kwargs, auto, kind = self.catalog.build_actor(choice)
+        try:
+            planner = self.catalog.build_planner(choice, world_name)
+        except Exception:
+            env.close()
+            raise
+        if self.env is not None:
+            self.env.close()
         self.env, self.spec_name, self.env_kwargs, self.actor_kind = env, world_name, env_kwargs, kind
-        self.planner = ReportingPlanner(self.catalog.build_planner(choice, world_name), self.error)
+        self.planner = ReportingPlanner(planner, self.error)
         self.actor = SwitchableActor(auto, self.control)
         self._built = self.choice = choice
 

@@ -32,7 +32,7 @@ FRAME_SIZE = 256  # frames sent to the page are at least this many pixels high
 # worlds whose render takes a size draw at this one, then doubled (nearest): Crafter's textures are 16-px pixel
 # art, so a 128-px view doubled looks like a 256-px render and costs ~4 ms instead of ~19 ms a frame
 RENDER_SIZE = 128
-AGENT_LOG_SHOWN_AS_EVENTS = re.compile(r"^(\[\d+/\d+\] |    (done|FAILED) in )")
+AGENT_LOG_SHOWN_AS_EVENTS = re.compile(r"^(\[\d+/\d+\] |    (done|FAILED) in |plan \(|re-plan \d+: )")
 
 
 class DemoInputError(ValueError):

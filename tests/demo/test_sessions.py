@@ -95,3 +95,28 @@ def test_a_crash_in_one_session_is_shown_there_and_the_other_goes_on(demo, monke
     assert healthy.frames > frames
     broken.send(type="reset", seed=1)  # the crashed tab can start again
     broken.until(is_type("status", state="idle"))
+
+
+def test_pause_single_step_and_resume(demo):
+    tab = demo.client(demo())
+
+    def steps_so_far() -> list[int]:
+        """Step indices received up to now (a command's reply flushes the events sent before it)."""
+        tab.send(type="speed", value=20)
+        tab.until(is_type("status"))
+        return [e["index"] for e in tab.events if e["type"] == "step"]
+
+    tab.until(is_type("status", state="idle"))
+    tab.send(type="speed", value=20)
+    tab.send(type="instruct", text="make a stone pickaxe")
+    tab.until(is_type("step"))
+    tab.send(type="pause")
+    tab.until(lambda e: e["type"] == "status" and e["paused"])
+    time.sleep(0.3)  # a step already under way may still arrive
+    before = steps_so_far()
+    tab.send(type="step")
+    assert tab.until(is_type("step"))["index"] == before[-1] + 1
+    time.sleep(1.0)
+    assert steps_so_far() == [*before, before[-1] + 1]  # still paused after the single step
+    tab.send(type="resume")
+    tab.until(lambda e: e["type"] == "step" and e["index"] > before[-1] + 3)

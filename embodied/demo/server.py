@@ -101,10 +101,13 @@ async def _serve(ws: WebSocket, token: str, catalog: Catalog, sessions: dict[str
     """Run one tab: a sender task drains the session's outgoing queue; this coroutine reads commands."""
     loop = asyncio.get_running_loop()
     outgoing: asyncio.Queue[Any] = asyncio.Queue()
+    queued_frames = [0]  # frames waiting in `outgoing`
 
     def push(message: Any) -> None:
-        if isinstance(message, bytes) and outgoing.qsize() > MAX_QUEUED_FRAMES:
-            return
+        if isinstance(message, bytes):
+            if queued_frames[0] >= MAX_QUEUED_FRAMES:
+                return
+            queued_frames[0] += 1
         outgoing.put_nowait(message)
 
     def post(message: Any) -> None:  # called from the session thread
@@ -115,7 +118,7 @@ async def _serve(ws: WebSocket, token: str, catalog: Catalog, sessions: dict[str
     sessions[token] = session
     await ws.send_json({"type": "hello", "session": token, "keys": KEYS, **catalog.options()})
     session.thread.start()
-    sender = asyncio.create_task(_send_all(ws, outgoing))
+    sender = asyncio.create_task(_send_all(ws, outgoing, queued_frames))
     try:
         while True:
             try:
@@ -141,11 +144,12 @@ async def _serve(ws: WebSocket, token: str, catalog: Catalog, sessions: dict[str
         sender.cancel()
 
 
-async def _send_all(ws: WebSocket, outgoing: asyncio.Queue[Any]) -> None:
+async def _send_all(ws: WebSocket, outgoing: asyncio.Queue[Any], queued_frames: list[int]) -> None:
     try:
         while True:
             message = await outgoing.get()
             if isinstance(message, bytes):
+                queued_frames[0] -= 1
                 await ws.send_bytes(message)
             else:
                 await ws.send_text(json.dumps(message))

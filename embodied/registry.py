@@ -49,6 +49,14 @@ class World:
     language: str
     env_kwargs: tuple[tuple[str, Any], ...] = ()
 
+    @classmethod
+    def package(cls, name: str, env: str, expert: str, module: str = "") -> World:
+        """A world laid out as a package (default embodied.worlds.<name>): env.py (class `env`), expert.py (class
+        `expert`), rules.py (RULES), vocab.py (VOCABULARY) and language.py (LANGUAGE)."""
+        base = module or f"embodied.worlds.{name}"
+        return cls(name, f"{base}.env:{env}", f"{base}.expert:{expert}", f"{base}.rules:RULES",
+                   f"{base}.vocab:VOCABULARY", f"{base}.language:LANGUAGE")
+
     def make_env(self, **kwargs: Any) -> Any:
         return load_symbol(self.env)(**dict(self.env_kwargs), **kwargs)
 

@@ -55,6 +55,24 @@ class Features:
         return world(self.env_name).make_env(**{**self.env_kwargs, **overrides})
 
 
+class ActingState:
+    """One env's acting memory: its observation history, queued actions and sampling generator.
+
+    `select_actions` takes one per env, so a batched forward gives every env the history and the random
+    draws it would have had acting alone (`reset(seed)` seeds the generator per episode)."""
+
+    def __init__(self, obs_horizon: int) -> None:
+        self.history: deque[dict[str, np.ndarray]] = deque(maxlen=obs_horizon)
+        self.queue: deque[Any] = deque()
+        self.generator = torch.Generator().manual_seed(0)
+
+    def reset(self, seed: int | None = None) -> None:
+        self.history.clear()
+        self.queue.clear()
+        if seed is not None:
+            self.generator.manual_seed(seed)
+
+
 class Policy(nn.Module, ABC):
     """A goal-conditioned low-level policy.
 
@@ -69,9 +87,7 @@ class Policy(nn.Module, ABC):
     def __init__(self, config: Any, features: Features, stats: dict[str, MinMax]) -> None:
         super().__init__()
         self.config, self.features, self.stats = config, features, stats
-        self._history: deque[dict[str, np.ndarray]] = deque(maxlen=self.window.obs_horizon)
-        self._queue: deque[Any] = deque()
-        self._generator = torch.Generator().manual_seed(0)
+        self._state = self.new_state()
 
     # --- to implement -----------------------------------------------------------------------
     @classmethod
@@ -93,8 +109,10 @@ class Policy(nn.Module, ABC):
         """Training loss on a prepared batch, and scalars to log."""
 
     @abstractmethod
-    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
-        """Actions (B, T_a) discrete or (B, T_a, A) continuous, un-normalised, from a prepared batch."""
+    def predict_chunk(self, batch: dict[str, Any], generators: list[torch.Generator] | None = None) -> torch.Tensor:
+        """Actions (B, T_a) discrete or (B, T_a, A) continuous, un-normalised, from a prepared batch.
+
+        Random draws come from `generators[b]` for row b when given (one per env), else all from `_generator`."""
 
     # --- shared -------------------------------------------------------------------------------
     @property
@@ -137,33 +155,55 @@ class Policy(nn.Module, ABC):
                 return module.add_text(text)
         raise UnknownSubgoalError(f"the policy was not trained on subgoal {text!r}; it knows {list(known)}")
 
+    @property
+    def _generator(self) -> torch.Generator:
+        return self._state.generator
+
+    def new_state(self) -> ActingState:
+        """Fresh acting memory for one more env (see `select_actions`)."""
+        return ActingState(self.window.obs_horizon)
+
     def reset(self, seed: int | None = None) -> None:
         """Forget the observation history and queued actions (new episode or new subgoal)."""
-        self._history.clear()
-        self._queue.clear()
-        if seed is not None:
-            self._generator.manual_seed(seed)
+        self._state.reset(seed)
 
-    @torch.no_grad()
     def select_action(self, observation: dict[str, np.ndarray], goal_id: int) -> Any:
         """One action for the env: predicts a chunk when the queue is empty (receding horizon)."""
-        if not self._history:
-            self._history.extend([observation] * self.window.obs_horizon)
-        self._history.append(observation)
-        if not self._queue:
+        return self.select_actions([observation], [goal_id], [self._state])[0]
+
+    @torch.no_grad()
+    def select_actions(self, observations: list[dict[str, np.ndarray]], goal_ids: list[int],
+                       states: list[ActingState], batched: bool = True) -> list[Any]:
+        """One action per env, with ONE forward for every env whose action queue is empty.
+
+        Each env gets its own random draws; discrete actions are those it gets alone, continuous ones equal
+        up to float rounding (a batched matmul may round differently); `batched=False` runs one forward per
+        env (bit-identical to acting alone)."""
+        if not batched:
+            return [self.select_actions([o], [g], [s])[0] for o, g, s in zip(observations, goal_ids, states,
+                                                                              strict=True)]
+        horizon = self.window.obs_horizon
+        for observation, state in zip(observations, states, strict=True):
+            if not state.history:
+                state.history.extend([observation] * horizon)
+            state.history.append(observation)
+        waiting = [i for i, state in enumerate(states) if not state.queue]
+        if waiting:
             batch = {
-                "obs": {key: np.stack([o[key] for o in self._history])[None] for key in self.features.obs_shapes},
-                "goal_ids": np.full((1, self.window.obs_horizon), goal_id, np.int64),
+                "obs": {key: np.stack([np.stack([o[key] for o in states[i].history]) for i in waiting])
+                        for key in self.features.obs_shapes},
+                "goal_ids": np.stack([np.full(horizon, goal_ids[i], np.int64) for i in waiting]),
             }
             was_training = self.training
             self.eval()
-            chunk = self.predict_chunk(self.prepare(batch))[0].cpu().numpy()
+            chunks = self.predict_chunk(self.prepare(batch), [states[i].generator for i in waiting]).cpu().numpy()
             self.train(was_training)
-            if not self.features.discrete and not np.isfinite(chunk).all():
-                raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunk[0]}")
-            self._queue.extend(chunk[: self.action_steps])
-        action = self._queue.popleft()
-        return int(action) if self.features.discrete else action.astype(np.float32)
+            if not self.features.discrete and not np.isfinite(chunks).all():
+                raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunks[:, 0]}")
+            for i, chunk in zip(waiting, chunks, strict=True):
+                states[i].queue.extend(chunk[: self.action_steps])
+        actions = [state.queue.popleft() for state in states]
+        return [int(a) if self.features.discrete else a.astype(np.float32) for a in actions]
 
     def save(self, directory: str | os.PathLike) -> None:
         os.makedirs(directory, exist_ok=True)

@@ -63,3 +63,42 @@ def test_instruction_success_checks_what_was_achieved_against_the_instruction(te
     assert len(trajectory.planning_ms) == 1
     assert instruction_done(trajectory, instruction, env, SymbolicPlanner("tabletop")) is done
     env.close()
+
+
+def test_a_failed_fetch_push_is_not_instruction_success():
+    """Regression: the single-task rules' `check` used to be a no-op, so with takeover=false a failed push
+    counted as "instruction done"."""
+    from embodied.agent import Agent, AgentConfig
+    from embodied.evaluation import instruction_done
+    from embodied.registry import world
+    from planners.symbolic import SymbolicPlanner
+
+    spec = world("fetch_push")
+    env = spec.make_env()
+    idle = spec.make_expert(env, seed=0)
+    idle.act = lambda obs: np.zeros(env.action_space.shape, np.float32)  # the "policy" stands still
+    instruction, oracle = "push the block to the target", SymbolicPlanner("fetch_push")
+    trajectory = Agent(env, oracle, idle, AgentConfig(max_replans=0)).run(instruction, seed=10_000)
+    assert not trajectory.success and not instruction_done(trajectory, instruction, env, oracle)
+    expert = spec.make_expert(env, seed=0)
+    trajectory = Agent(env, oracle, expert, AgentConfig(max_replans=0)).run(instruction, seed=10_000)
+    assert trajectory.success and instruction_done(trajectory, instruction, env, oracle)
+    env.close()
+
+
+@pytest.mark.slow
+def test_a_policy_trained_on_rendered_tabletop_data_evaluates(tmp_path):
+    """Regression: eval rebuilt the world without the env kwargs recorded at collection (KeyError: 'rgb')."""
+    import json
+
+    from embodied.cli.main import main
+
+    data, run = tmp_path / "tt.hdf5", tmp_path / "run"
+    assert main(["collect", "env=tabletop", "episodes=1", "workers=1", "env.kwargs.render=true",
+                 "+env.kwargs.image_size=32", "instruction=pick up the red block", f"out={data}"]) == 0
+    assert main(["train", f"dataset={data}", "policy=transformer", "train.steps=2", "policy.dim=32",
+                 "policy.layers=1", "policy.heads=2", "policy.image_channels=8", "train.batch_size=4",
+                 f"out={run}"]) == 0
+    assert json.loads((run / "policy" / "policy.json").read_text())["features"]["env_kwargs"]["render"] is True
+    assert main(["eval", f"checkpoint={run}", "episodes=1", "instruction=pick up the red block"]) == 0
+    assert json.loads((run / "eval.json").read_text())["episodes"] == 1

@@ -31,7 +31,11 @@ def compose(name: str, overrides: list[str]) -> DictConfig:
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
 
+    from embodied.cli.schemas import register
+
+    register()
     GlobalHydra.instance().clear()
+    overrides = [_registered_world(override) for override in overrides]
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name=name, overrides=overrides)
@@ -43,13 +47,27 @@ def compose(name: str, overrides: list[str]) -> DictConfig:
     return cfg
 
 
+def _registered_world(override: str) -> str:
+    """`env=NAME` for a registered world without its own experiments/conf/env/NAME.yaml (a world needs none:
+    its kwargs default to {}) becomes `env.name=NAME`."""
+    key, _, value = override.partition("=")
+    if key != "env" or not value or (config_dir() / "env" / f"{value}.yaml").exists():
+        return override
+    from embodied.registry import WORLDS
+
+    return f"env.name={value}" if value in WORLDS else override
+
+
 def typed(schema: type, values: Any, where: str) -> Any:
     """Validate plain values against a dataclass (unknown keys and wrong types are errors)."""
     try:
         merged = OmegaConf.merge(OmegaConf.structured(schema), values)
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
-        raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+        key = getattr(error, "full_key", None)
+        raise ConfigError(f"{where}{f'.{key}' if key else ''}: {str(error).splitlines()[0]}") from None
+    except ValueError as error:  # a range check of the dataclass (__post_init__): it names the key already
+        raise ConfigError(str(error).splitlines()[0]) from None
 
 
 def plain(cfg: Any) -> Any:
@@ -65,6 +83,9 @@ def default_yaml(name: str) -> str:
         from hydra import initialize_config_dir
         from hydra.core.global_hydra import GlobalHydra
 
+        from embodied.cli.schemas import register
+
+        register()
         GlobalHydra.instance().clear()
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name=name)

@@ -71,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "data":
-            commands.cmd_data_info(args.path)
+            code = commands.cmd_data_info(args.path)
         elif args.command == "run":
-            commands.cmd_run(args.instruction, args.overrides)
+            code = commands.cmd_run(args.instruction, args.overrides)
         else:
-            getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args.overrides)
+            code = getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args.overrides)
     except (ConfigError, DatasetError, MissingDependencyError, InvalidPlanError, UnknownSubgoalError,
             FileNotFoundError, KeyError, CheckpointError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"embodied {args.command}: interrupted; finished episodes / checkpoints are kept", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

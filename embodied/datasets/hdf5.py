@@ -12,11 +12,13 @@ Layout (see data/README.md):
 
 Each episode is written whole and the file is closed after it, so a recording killed mid-way
 leaves every finished episode readable; an episode is written under a temporary name and renamed
-only once complete, so readers never see half an episode.
+only once complete, so readers never see half an episode. A writer holds `<file>.lock` (fcntl) for its
+whole life: a second writer of the same file is refused with one line.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -55,13 +57,48 @@ class Episode:
         return len(self.actions)
 
 
+class DatasetLockedError(DatasetError):
+    """Another process is writing the same dataset file."""
+
+
 class DatasetWriter:
-    """Appends whole episodes to an HDF5 file (created if missing), one open/close per episode."""
+    """Appends whole episodes to an HDF5 file (created if missing), one open/close per episode; holds the
+    file's lock until `close()` (or the end of a `with` block)."""
 
     def __init__(self, path: str | os.PathLike, env_args: dict[str, Any], goal_texts: tuple[str, ...]) -> None:
         self.path = os.fspath(path)
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        with h5py.File(self.path, "a") as file:
+        self._lock = _lock(self.path)
+        try:
+            self._prepare(env_args, goal_texts)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the lock (the lock file stays; it is free once no process holds it)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def seeds(self) -> list[int]:
+        """The seeds of the episodes already in the file."""
+        with h5py.File(self.path, "r") as file:
+            return [int(file["data"][n].attrs.get("seed", -1)) for n in demo_names(file)]
+
+    def _prepare(self, env_args: dict[str, Any], goal_texts: tuple[str, ...]) -> None:
+        try:
+            file = h5py.File(self.path, "a")
+        except OSError as error:
+            raise DatasetError(f"{self.path}: cannot open it for writing ({error.__class__.__name__}: "
+                               f"{str(error).splitlines()[0][:120]})") from None
+        with file:
             data = file.require_group("data")
             if "env_args" in data.attrs:
                 existing = json.loads(data.attrs["env_args"])
@@ -106,6 +143,24 @@ class DatasetWriter:
             data.attrs["total"] = int(data.attrs["total"]) + len(episode)
             file.flush()
         return name
+
+
+def _lock(path: str):
+    """An exclusive, non-blocking flock on `<path>.lock` (its content: the holder's pid)."""
+    handle = open(path + ".lock", "a+")  # noqa: SIM115 (held open as long as the writer lives)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or "?"
+        handle.close()
+        raise DatasetLockedError(f"{path}: another process (pid {owner}) is writing this file (lock {path}.lock); "
+                                 f"wait for it to finish or choose another out=") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _check_lengths(episode: Episode) -> None:

@@ -186,9 +186,9 @@ class DemoRecorder:
 
     def write_hdf5(self, path: str, env_args: dict[str, Any], goal_texts: tuple[str, ...]) -> int:
         """Write every finished take over to `path` (a new file); returns the number of episodes."""
-        writer = DatasetWriter(path, env_args, goal_texts)
-        for episode in self.episodes:
-            writer.write(episode)
+        with DatasetWriter(path, env_args, goal_texts) as writer:
+            for episode in self.episodes:
+                writer.write(episode)
         return len(self.episodes)
 
     def write_mp4(self, path: str) -> str:

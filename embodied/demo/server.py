@@ -70,7 +70,7 @@ def create_app(config: DemoConfig) -> FastAPI:
         if session is None or name not in ("demo.hdf5", "episode.mp4"):
             raise HTTPException(404, "no such session or file")
         path = _export(session, name)
-        return FileResponse(path, filename=name, background=BackgroundTask(os.remove, path))
+        return FileResponse(path, filename=name, background=BackgroundTask(_remove, path, path + ".lock"))
 
     @app.websocket("/ws")
     async def websocket(ws: WebSocket) -> None:
@@ -155,6 +155,12 @@ async def _send_all(ws: WebSocket, outgoing: asyncio.Queue[Any], queued_frames: 
                 await ws.send_text(json.dumps(message))
     except (WebSocketDisconnect, RuntimeError):
         pass  # the tab went away; the receiving side cleans up
+
+
+def _remove(*paths: str) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
 
 
 def _export(session: Session, name: str) -> str:

@@ -2,11 +2,4 @@
 
 from embodied.registry import World
 
-WORLD = World(
-    name="crafter",
-    env="embodied.worlds.crafter.env:CrafterEnv",
-    expert="embodied.worlds.crafter.expert:CrafterExpert",
-    rules="embodied.worlds.crafter.rules:RULES",
-    vocabulary="embodied.worlds.crafter.vocab:VOCABULARY",
-    language="embodied.worlds.crafter.language:LANGUAGE",
-)
+WORLD = World.package("crafter", env="CrafterEnv", expert="CrafterExpert")

@@ -2,11 +2,4 @@
 
 from embodied.registry import World
 
-WORLD = World(
-    name="tabletop",
-    env="embodied.worlds.tabletop.env:TabletopEnv",
-    expert="embodied.worlds.tabletop.expert:TabletopExpert",
-    rules="embodied.worlds.tabletop.rules:RULES",
-    vocabulary="embodied.worlds.tabletop.vocab:VOCABULARY",
-    language="embodied.worlds.tabletop.language:LANGUAGE",
-)
+WORLD = World.package("tabletop", env="TabletopEnv", expert="TabletopExpert")

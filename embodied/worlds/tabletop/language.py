@@ -71,24 +71,34 @@ def sample_instruction(rng: np.random.Generator) -> str:
     if rng.random() < 0.15:
         a, b, c = rng.permutation(COLORS)
         return choose(rng, TOWER).format(a=a, b=b, c=c)
-    n = int(rng.integers(1, 4))
-    table, clauses = _Table(), []
-    for i in range(n):
-        drawn = _draw_clause(rng, table, last=i == n - 1)
+
+    def write(kind: str, a: str, r: str, b: str | None, tops: list[str]) -> str:
+        if kind == "stack":
+            return choose(rng, STACK).format(a=a, b=b)
+        if kind in ("push", "put"):
+            return choose(rng, PUSH if kind == "push" else PUT).format(a=a, r=r)
+        template = choose(rng, PICK + PICK_AND)
+        b = choose(rng, tops) if tops else None
+        return (PICK[0] if "{b}" in template and b is None else template).format(a=a, b=b, r=r)
+
+    return _join(rng, _clauses(rng, _Table(), write), THEN)
+
+
+def _clauses(rng: np.random.Generator, table: _Table, write) -> list[str]:
+    """1-3 clauses (fewer when no block is left free), each worded by `write(kind, a, r, b, tops)`."""
+    count, texts = int(rng.integers(1, 4)), []
+    for index in range(count):
+        drawn = _draw_clause(rng, table, last=index == count - 1)
         if drawn is None:
             break
-        kind, a, r, b, tops = drawn
-        if kind == "stack":
-            clauses.append(choose(rng, STACK).format(a=a, b=b))
-        elif kind in ("push", "put"):
-            clauses.append(choose(rng, PUSH if kind == "push" else PUT).format(a=a, r=r))
-        else:
-            template = choose(rng, PICK + PICK_AND)
-            b = choose(rng, tops) if tops else None
-            clauses.append((PICK[0] if "{b}" in template and b is None else template).format(a=a, b=b, r=r))
+        texts.append(write(*drawn))
+    return texts
+
+
+def _join(rng: np.random.Generator, clauses: list[str], joins: tuple[str, ...]) -> str:
     text = clauses[0]
     for clause in clauses[1:]:
-        text += choose(rng, THEN) + clause
+        text += choose(rng, joins) + clause
     return text
 
 
@@ -148,26 +158,19 @@ def _case(rng: np.random.Generator) -> tuple[str, tuple[str, ...], dict[str, Any
     if rng.random() < 0.15:
         a, b, c = (str(x) for x in rng.permutation(COLORS))
         return choose(rng, T_TOWER).format(a=a, b=b, c=c), (stack(b, c), stack(a, b)), start
-    table = _Table(covered=set(start["on"].values()))
-    texts: list[str] = []
     targets: list[str] = []
-    count = int(rng.integers(1, 4))
-    for index in range(count):
-        drawn = _draw_clause(rng, table, last=index == count - 1)
-        if drawn is None:
-            break
-        kind, a, r, b, tops = drawn
+
+    def write(kind: str, a: str, r: str, b: str | None, tops: list[str]) -> str:
         if kind == "stack":
-            texts.append(choose(rng, T_STACK).format(a=a, b=b))
             targets.append(stack(a, b))
-        elif kind in ("push", "put"):
-            texts.append(choose(rng, T_PUSH if kind == "push" else T_PUT).format(a=a, r=r))
+            return choose(rng, T_STACK).format(a=a, b=b)
+        if kind in ("push", "put"):
             targets.append(make_subgoal("push_to" if kind == "push" else "place_in", object=a, region=r).text)
-        else:
-            texts.append(_pick_clause(rng, a, r, tops, targets))
-    text = texts[0]
-    for clause in texts[1:]:
-        text += choose(rng, T_JOIN) + clause
+            return choose(rng, T_PUSH if kind == "push" else T_PUT).format(a=a, r=r)
+        return _pick_clause(rng, a, r, tops, targets)
+
+    texts = _clauses(rng, _Table(covered=set(start["on"].values())), write)
+    text = _join(rng, texts, T_JOIN)
     if len(texts) > 1 and rng.random() < 0.25:
         text = "first " + text
     return text, tuple(targets), start

@@ -42,3 +42,15 @@ def test_embodied_demo_serves_the_page_with_local_assets_only(tmp_path):
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_demo_yaml_keys_and_values_match_the_dataclass():
+    import dataclasses
+
+    from embodied.cli.config import compose, plain
+    from embodied.demo.server import DemoConfig
+
+    composed = plain(compose("demo", []))
+    defaults = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                for f in dataclasses.fields(DemoConfig)}
+    assert composed == defaults  # one set of defaults, spelled the same in both places

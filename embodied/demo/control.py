@@ -55,21 +55,21 @@ class Control:
             raise SessionStopped
 
     def gate(self) -> None:
-        """Before an agent step: block while paused (unless a single step was granted), then keep to `speed`."""
+        """Before an agent step: block while paused (unless a single step was granted), then keep to `speed`;
+        any change of the controls wakes it to look again (a pause during the pacing wait holds the step)."""
         with self.cond:
             while True:
                 self._check()
-                if not self.paused:
-                    break
-                if self.steps_allowed > 0:
-                    self.steps_allowed -= 1
-                    break
-                self.cond.wait(0.5)
-            now = time.perf_counter()
-            if self.speed > 0 and self._next_step > now:
-                self.cond.wait_for(lambda: self.stop, timeout=self._next_step - now)
-                self._check()
-            now = time.perf_counter()
+                if self.paused and self.steps_allowed <= 0:
+                    self.cond.wait(0.5)
+                    continue
+                now = time.perf_counter()
+                if self.speed > 0 and self._next_step > now:
+                    self.cond.wait(self._next_step - now)
+                    continue
+                break
+            if self.paused:
+                self.steps_allowed -= 1
             self._next_step = max(now, self._next_step) + (1.0 / self.speed if self.speed > 0 else 0.0)
 
     def next_key(self) -> int | None:
@@ -83,15 +83,19 @@ class Control:
                     return None
                 self.cond.wait(0.5)
 
-    def wait_instruction(self) -> str:
-        """Block until the page sends the next instruction (the agent has finished its plan)."""
+    def wait_instruction(self, poll: Callable[[], list[str]] | None = None) -> str:
+        """Block until the page sends the next instruction (the agent has finished its plan); `poll` returns
+        instructions that went elsewhere meanwhile (the agent's queue), checked every 0.2 s."""
         with self.cond:
             while True:
                 self._check()
                 if self.pending is not None:
                     text, self.pending = self.pending, None
                     return text
-                self.cond.wait(0.5)
+                late = poll() if poll is not None else []
+                if late:
+                    return late[-1]
+                self.cond.wait(0.2)
 
 
 class SwitchableActor:

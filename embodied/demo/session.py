@@ -100,14 +100,18 @@ class StreamHook(AgentHooks):
     def _wait_for_instruction(self, agent: Agent) -> None:
         """Hold the loop (the world as it is) until a plannable instruction comes; queue it on the agent."""
         session = self.session
-        session.status("waiting")
-        session.send({"type": "log", "text": "plan finished: type the next instruction (same world)"})
+        queued = agent.drain_instructions()  # sent while the last subgoal ran: the newest one goes next
+        if not queued:
+            session.status("waiting")
+            session.send({"type": "log", "text": "plan finished: type the next instruction (same world)"})
+        text = queued[-1] if queued else None
         while True:
-            text = session.control.wait_instruction()
+            text = text or session.control.wait_instruction(poll=agent.drain_instructions)
             if session.planner.prepare(text, agent._observe(), agent.env.skills):
                 agent.instruct(text)
                 session.status("running")
                 return
+            text = None
 
 
 class Session:
@@ -325,8 +329,8 @@ class Session:
     def _after_episode(self, state: str) -> None:
         """The loop has ended: instructions sent to it meanwhile (not yet planned) start the next episode."""
         self.status(state)
-        while not self.agent._instructions.empty():
-            self._requests.put(("episode", self.agent._instructions.get()))
+        for instruction in self.agent.drain_instructions():
+            self._requests.put(("episode", instruction))
 
 
 def _number(value: Any, name: str, low: float, high: float) -> float:

@@ -53,9 +53,9 @@ def test_page_plans_streams_and_replaces_the_plan_mid_episode(demo):
         page.wait_for_selector("#plan li", timeout=60_000)
         assert "collect" in page.inner_text("#plan li:first-child")
         before = frames(page)
-        page.wait_for_timeout(2000)
-        # the camera updates while the agent acts (frames/s themselves: experiments/benchmarks/demo_fps.py)
-        assert frames(page) >= before + 6
+        page.wait_for_timeout(3000)
+        # the camera keeps updating while the agent acts (15 steps/s asked; frames/s under load: demo_fps.py)
+        assert frames(page) - before >= 10, f"{(frames(page) - before) / 3:.1f} frames/s"
         page.wait_for_selector("#plan li.done", timeout=60_000)
         assert "from symbolic" in page.inner_text("#plan-source")
         instruct(page, "eat a cow")  # mid-episode: replaces the plan at the next subgoal boundary

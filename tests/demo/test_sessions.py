@@ -120,3 +120,18 @@ def test_pause_single_step_and_resume(demo):
     assert steps_so_far() == [*before, before[-1] + 1]  # still paused after the single step
     tab.send(type="resume")
     tab.until(lambda e: e["type"] == "step" and e["index"] > before[-1] + 3)
+
+
+def test_an_instruction_sent_during_the_last_subgoal_is_the_next_plan(demo):
+    tab = demo.client(demo())
+    tab.until(is_type("status", state="idle"))
+    tab.send(type="speed", value=2)  # the pause below comes well within the half second before the next step
+    tab.send(type="instruct", text="place a table")
+    plan = tab.until(is_type("plan"))
+    tab.until(is_type("subgoal", text=plan["subgoals"][-1], status="running"))
+    tab.send(type="pause")
+    tab.send(type="instruct", text="eat a cow")  # queued while the last subgoal runs
+    tab.send(type="resume")
+    switched = tab.until(is_type("plan", why="switch"))
+    assert switched["subgoals"] == ["eat cow"]
+    assert not any(e["type"] == "log" and e["text"].startswith("plan finished") for e in tab.events)

@@ -5,11 +5,12 @@
 const $ = (id) => document.getElementById(id);
 const canvas = $("camera");
 const context = canvas.getContext("2d");
-const state = { session: "", keys: {}, takeover: false, frames: 0, frameTimes: [], plan: [] };
+const state = { session: "", keys: {}, takeover: false, frames: 0, frameTimes: [], plan: [], closed: false };
 const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
 ws.binaryType = "blob";
 
 function send(command) {
+  if (!state.closed) banner("");  // an error stays up until the user's next command
   if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(command));
 }
 
@@ -119,14 +120,13 @@ const handlers = {
   },
   log(event) { log(event.text); },
   error(event) { log(event.message, "error"); banner(event.message); },
-  refused(event) { banner(event.message); $("status").textContent = "refused"; $("status").className = "badge refused"; },
-  closed(event) { banner(event.message); $("status").textContent = "closed"; $("status").className = "badge closed"; },
+  refused(event) { state.closed = true; banner(event.message); $("status").textContent = "refused"; $("status").className = "badge refused"; },
+  closed(event) { state.closed = true; banner(event.message); $("status").textContent = "closed"; $("status").className = "badge closed"; },
 };
 
 ws.onmessage = (message) => {
   if (typeof message.data !== "string") { drawFrame(message.data); return; }
   const event = JSON.parse(message.data);
-  if (event.type !== "error" && event.type !== "step") banner("");
   (handlers[event.type] || (() => log(`? ${message.data}`)))(event);
 };
 ws.onclose = () => { if (!$("banner").textContent) banner("disconnected from the server; reload the page"); };

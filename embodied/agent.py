@@ -140,8 +140,17 @@ class Agent:
         """Switch task at the next subgoal boundary (task switching without resetting the world)."""
         self._instructions.put(instruction)
 
-    def run(self, instruction: str, seed: int) -> Trajectory:
-        obs, self.info = self.env.reset(seed=seed)
+    def drain_instructions(self) -> list[str]:
+        """Take the queued instructions not yet planned (a caller that ends or holds the loop hands them on)."""
+        taken = []
+        while not self._instructions.empty():
+            taken.append(self._instructions.get())
+        return taken
+
+    def run(self, instruction: str, seed: int, start: tuple[dict, dict] | None = None) -> Trajectory:
+        """Reset with `seed` and carry out `instruction`; `start`, the (observation, info) of a world already
+        reset or played in (the web demo's), continues from there instead of resetting."""
+        obs, self.info = self.env.reset(seed=seed) if start is None else start
         trajectory = Trajectory(start_observation=self.env.describe())
         for actor in filter(None, (self.actor, self.expert)):
             actor.reset()

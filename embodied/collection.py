@@ -1,13 +1,19 @@
 """Recording demonstrations: scripted experts run under the symbolic planner, episodes written to HDF5.
 
-Episodes run in parallel worker processes; the parent writes each finished episode at once, so an
-interrupted recording keeps every episode finished before the interruption.
+Episodes run in parallel worker processes (which die with the parent); the parent writes each finished
+episode at once, so an interrupted recording keeps every episode finished before the interruption. Recording
+into an existing file appends new seeds after the highest one it holds; a lock refuses a second writer.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import dataclasses
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -20,7 +26,9 @@ from tqdm import tqdm
 from embodied.agent import Agent, AgentConfig, Trajectory
 from embodied.datasets.hdf5 import DatasetWriter, Episode
 from embodied.hooks import FrameRecorder
+from embodied.ranges import check_ranges
 from embodied.registry import make_planner, world
+from embodied.scale import RayConfig
 
 
 @dataclass
@@ -39,6 +47,11 @@ class CollectConfig:
     instruction: str | None = None  # None: the world's own instruction sampler
     video: str | None = None  # mp4/gif of the first episode
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    engine: str = "local"  # local (process pool) | ray (episodes as Ray tasks; embodied.ray_engine)
+    ray: RayConfig = field(default_factory=lambda: RayConfig())
+
+    def __post_init__(self) -> None:
+        check_ranges(self, "collect", positive=("episodes",), non_negative=("noise", "workers", "seed"))
 
 
 @dataclass
@@ -49,15 +62,27 @@ class CollectResult:
     steps: int = 0
     successful: int = 0
     subgoal_success: dict[str, list[bool]] = field(default_factory=dict)
+    first_seed: int = 0  # the seed of episode 0 (after the highest seed already in the file)
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_setup(config: CollectConfig) -> None:
+def _worker_setup(config: CollectConfig, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     spec = world(config.env)
     env = spec.make_env(**config.env_kwargs)
     _WORKER.update(config=config, spec=spec, env=env, planner=make_planner("symbolic", spec.name))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGKILL this worker when its parent dies (prctl PR_SET_PDEATHSIG); exit if it already has."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | None, Trajectory]:
@@ -84,13 +109,21 @@ def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | N
 
 
 def _iter_episodes(config: CollectConfig, workers: int) -> Iterator[tuple[Episode | None, Trajectory]]:
+    if config.engine == "ray":
+        from embodied.ray_engine import collect_on_ray
+
+        yield from collect_on_ray(config)
+        return
+    if config.engine != "local":
+        raise ValueError(f"engine={config.engine!r}: expected local or ray")
     if workers <= 1:
         _worker_setup(config)
         for index in range(config.episodes):
             yield record_episode(index, record_frames=config.video is not None and index == 0)
         return
     context = multiprocessing.get_context("spawn")  # no simulator / GL state inherited from the parent
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_setup, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_setup,
+                             initargs=(config, os.getpid())) as pool:
         futures = [pool.submit(record_episode, i, config.video is not None and i == 0) for i in range(config.episodes)]
         try:
             for future in as_completed(futures):
@@ -101,20 +134,34 @@ def _iter_episodes(config: CollectConfig, workers: int) -> Iterator[tuple[Episod
             raise
 
 
+def dataset_env_args(env_name: str, env: Any, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The `env_args` a dataset of `env` carries (what training and evaluation rebuild the world from)."""
+    space = env.action_space
+    discrete = isinstance(space, gym.spaces.Discrete)
+    return {"env_name": env_name, "type": "embodied", "env_kwargs": env_kwargs, "action_space": repr(space),
+            "discrete": discrete, "action_dim": int(space.n) if discrete else int(np.prod(space.shape)),
+            "max_subgoal_steps": env.max_subgoal_steps}
+
+
 def collect(config: CollectConfig) -> CollectResult:
     """Record `config.episodes` expert episodes into `config.out`; returns counts for the summary."""
     spec = world(config.env)
     probe = spec.make_env(**config.env_kwargs)
-    space = probe.action_space
-    discrete = isinstance(space, gym.spaces.Discrete)
-    env_args = {"env_name": config.env, "type": "embodied", "env_kwargs": config.env_kwargs,
-                "action_space": repr(space), "discrete": discrete,
-                "action_dim": int(space.n) if discrete else int(np.prod(space.shape)),
-                "max_subgoal_steps": probe.max_subgoal_steps}
-    writer = DatasetWriter(config.out, env_args, probe.goal_texts)
+    env_args = dataset_env_args(config.env, probe, config.env_kwargs)
+    goal_texts = probe.goal_texts
     probe.close()
+    with DatasetWriter(config.out, env_args, goal_texts) as writer:
+        recorded = writer.seeds()
+        if recorded and max(recorded) >= config.seed:
+            config = dataclasses.replace(config, seed=max(recorded) + 1)
+            tqdm.write(f"{config.out} holds {len(recorded)} episodes (seeds up to {max(recorded)}): appending new "
+                       f"seeds {config.seed}..{config.seed + config.episodes - 1}")
+        return _record(config, writer)
+
+
+def _record(config: CollectConfig, writer: DatasetWriter) -> CollectResult:
     workers = config.workers or min(config.episodes, os.cpu_count() or 1)
-    result = CollectResult()
+    result = CollectResult(first_seed=config.seed)
     with tqdm(total=config.episodes, desc=f"collect {config.env}", unit="ep") as bar:
         for episode, trajectory in _iter_episodes(config, workers):
             for sub in trajectory.results:

@@ -16,7 +16,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,8 +25,8 @@ from tqdm import tqdm
 from embodied.agent import Agent, AgentConfig, PolicyActor, Trajectory
 from embodied.hooks import AchievementTracker, FrameRecorder
 from embodied.registry import World, make_planner, world
+from embodied.scale import RayConfig
 from embodied.types import InvalidPlanError
-from policies.base import load_policy
 
 if TYPE_CHECKING:
     from planners.base import Planner
@@ -45,6 +45,10 @@ class EvalConfig:
     video: str | None = None  # video of the first episode
     out: str | None = None  # metrics JSON; default <checkpoint>/eval.json
     device: str = "cpu"
+    workers: int = 1  # > 1: that many envs in processes, one batched policy forward (embodied.rollouts)
+    batch_inference: bool = True  # False: one forward per env (continuous actions bit-identical to serial)
+    engine: str = "local"  # local | ray (episodes as Ray tasks; embodied.ray_engine)
+    ray: RayConfig = field(default_factory=lambda: RayConfig())
     open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)
     actor: str = "policy"  # open_ended: policy | expert (the scripted expert through the same loop)
     max_steps: int = 10_000  # open_ended: episode length cap (Crafter's own length is 10,000)
@@ -112,66 +116,126 @@ def _per_skill(per_subgoal: dict[str, list[bool]], env: Any) -> dict[str, Any]:
     return {skill: rate_summary(outcomes) for skill, outcomes in sorted(pooled.items())}
 
 
+@dataclass
+class EpisodeContext:
+    """What a process needs to run evaluation episodes: the world, one env, its rules and the planner."""
+
+    spec: World
+    env: Any
+    oracle: Any
+    planner: Any
+
+
+def make_context(env_name: str, env_kwargs: dict[str, Any],
+                 make_planner_for: Callable[[World], Planner] | None = None) -> EpisodeContext:
+    """The world a policy was trained in (rebuilt from its recorded kwargs), its rules and the agent's planner."""
+    spec = world(env_name)
+    planner = make_planner_for(spec) if make_planner_for else make_planner("symbolic", spec.name)
+    return EpisodeContext(spec, spec.make_env(**env_kwargs), spec.load_rules(), planner)
+
+
+def run_episode(context: EpisodeContext, config: EvalConfig, episode: int,
+                make_actor: Callable[[Any, int], Any]) -> dict[str, Any]:
+    """Episode `episode` (seed `config.seed + episode`) with the actor `make_actor(env, seed)`: its outcome.
+
+    Everything an episode depends on is derived from its seed (instruction, env, policy and expert RNG),
+    so the outcome is the same whichever process or order runs it."""
+    spec, env, oracle, seed = context.spec, context.env, context.oracle, config.seed + episode
+    instruction = config.instruction or spec.sample_instruction(np.random.default_rng(seed))
+    expert = spec.make_expert(env, noise=0.0, seed=seed) if config.takeover else None
+    recorder = FrameRecorder() if config.video and episode == 0 else None
+    achievements = AchievementTracker()
+    agent = Agent(env, context.planner, make_actor(env, seed), expert=expert,
+                  config=AgentConfig(config.max_replans, takeover=config.takeover),
+                  hooks=[achievements] + ([recorder] if recorder else []))
+    trajectory = agent.run(instruction, seed)
+    if recorder is not None:
+        from embodied.video import write_video
+
+        write_video(config.video, recorder.frames)
+    done = instruction_done(trajectory, instruction, env, oracle)
+    chain = all(r.success for r in trajectory.results if r.actor == "policy") and trajectory.success
+    return {"seed": seed, "instruction": instruction, "results": [r.to_json() for r in trajectory.results],
+            "success": trajectory.success, "chain_success": chain, "instruction_success": done,
+            "steps": len(trajectory.actions), "unlocked": dict(achievements.unlocked),
+            "oracle_steps": oracle_length(oracle, instruction, trajectory.start_observation, env),
+            "plan_sources": [plan.planner for plan in trajectory.plans], "planning_ms": trajectory.planning_ms,
+            "planner": getattr(context.planner, "name", type(context.planner).__name__)}
+
+
+EPISODE_KEYS = ("seed", "instruction", "results", "success", "chain_success", "instruction_success", "steps",
+                "unlocked")  # what eval.json lists per episode (everything but timings)
+
+
 def evaluate(config: EvalConfig, make_planner_for: Callable[[World], Planner] | None = None) -> dict[str, Any]:
     """Roll the policy out for `config.episodes` seeded episodes; metrics dict (also written as JSON).
 
-    `make_planner_for(world)` builds the agent's planner (default: the world's symbolic planner)."""
-    policy = load_policy(policy_dir(config.checkpoint), config.device)
-    spec = world(policy.features.env_name)
-    env = policy.features.make_env()
-    oracle = spec.load_rules()
-    planner = make_planner_for(spec) if make_planner_for else make_planner("symbolic", spec.name)
-    expert = spec.make_expert(env, noise=0.0, seed=config.seed) if config.takeover else None
-    per_subgoal: dict[str, list[bool]] = defaultdict(list)
-    chain, done, steps, began = [], [], [], time.time()
-    plan_sources: dict[str, int] = defaultdict(int)
-    by_length: dict[int, list[bool]] = defaultdict(list)  # instruction success by the oracle plan's length
-    planning_ms: list[float] = []
-    unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
-    achievements = AchievementTracker()
-    for episode in tqdm(range(config.episodes), desc=f"eval {spec.name}", unit="ep"):
-        seed = config.seed + episode
-        instruction = config.instruction or spec.sample_instruction(np.random.default_rng(seed))
-        recorder = FrameRecorder() if config.video and episode == 0 else None
-        agent = Agent(env, planner, PolicyActor(policy, env, seed), expert=expert,
-                      config=AgentConfig(config.max_replans, takeover=config.takeover),
-                      hooks=[achievements] + ([recorder] if recorder else []))
-        trajectory = agent.run(instruction, seed)
-        for result in trajectory.results:
-            if result.actor == "policy":
-                per_subgoal[result.subgoal].append(result.success)
-        chain.append(all(r.success for r in trajectory.results if r.actor == "policy") and trajectory.success)
-        done.append(instruction_done(trajectory, instruction, env, oracle))
-        by_length[oracle_length(oracle, instruction, trajectory.start_observation, env)].append(done[-1])
-        planning_ms += trajectory.planning_ms
-        for plan in trajectory.plans:
-            plan_sources[plan.planner] += 1
-        steps.append(len(trajectory.actions))
-        for name, flag in achievements.unlocked.items():
-            unlocked[name].append(flag)
-        if recorder is not None:
-            from embodied.video import write_video
+    `make_planner_for(world)` builds the agent's planner (default: the world's symbolic planner); it is
+    pickled to the worker processes when `config.workers > 1` or `config.engine == "ray"`."""
+    from policies.base import load_policy  # torch: not imported by the env worker processes
 
-            write_video(config.video, recorder.frames)
-    metrics = {
-        "env": spec.name, "checkpoint": os.path.abspath(config.checkpoint), "episodes": config.episodes,
-        "seeds": [config.seed, config.seed + config.episodes - 1], "takeover": config.takeover,
-        "subgoals": {name: rate_summary(outcomes) for name, outcomes in sorted(per_subgoal.items())},
-        "skills": _per_skill(per_subgoal, env),
-        "chain_success": rate_summary(chain), "instruction_success": rate_summary(done),
-        "instruction_success_by_steps": {str(n): rate_summary(flags) for n, flags in sorted(by_length.items())},
-        "planner": getattr(planner, "name", type(planner).__name__), "plan_sources": dict(plan_sources),
-        "median_planning_ms": float(np.median(planning_ms)) if planning_ms else 0.0,
-        "mean_steps": float(np.mean(steps)),
-        "seconds": round(time.time() - began, 2),
-    }
-    if unlocked and not config.takeover:  # with takeover the expert's achievements would count too
-        rates = {name: 100.0 * float(np.mean(flags)) for name, flags in sorted(unlocked.items())}
-        metrics["achievements_percent"] = rates
-        metrics["crafter_score"] = crafter_score(rates)
+    began = time.time()
+    policy = load_policy(policy_dir(config.checkpoint), config.device)
+    if config.engine not in ("local", "ray"):
+        raise ValueError(f"engine={config.engine!r}: expected local or ray")
+    if config.engine == "ray":
+        from embodied.ray_engine import evaluate_on_ray
+
+        outcomes, env = evaluate_on_ray(config, make_planner_for), policy.features.make_env()
+    elif config.workers > 1:
+        from embodied.rollouts import evaluate_batched
+
+        outcomes, env = evaluate_batched(config, policy, make_planner_for), policy.features.make_env()
+    else:
+        context = make_context(policy.features.env_name, policy.features.env_kwargs, make_planner_for)
+        outcomes = [run_episode(context, config, episode, lambda env, seed: PolicyActor(policy, env, seed))
+                    for episode in tqdm(range(config.episodes), desc=f"eval {context.spec.name}", unit="ep")]
+        env = context.env
+    metrics = summarize(config, policy.features.env_name, env, sorted(outcomes, key=lambda o: o["seed"]),
+                        time.time() - began)
     out = config.out or os.path.join(config.checkpoint, "eval.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as handle:
         json.dump(metrics, handle, indent=2)
     metrics["metrics_path"] = out
+    return metrics
+
+
+def summarize(config: EvalConfig, world_name: str, env: Any, outcomes: list[dict[str, Any]],
+              seconds: float) -> dict[str, Any]:
+    """The metrics of `outcomes` (from `run_episode`, in seed order)."""
+    per_subgoal: dict[str, list[bool]] = defaultdict(list)
+    by_length: dict[int, list[bool]] = defaultdict(list)  # instruction success by the oracle plan's length
+    unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
+    plan_sources: dict[str, int] = defaultdict(int)
+    for outcome in outcomes:
+        for result in outcome["results"]:
+            if result["actor"] == "policy":
+                per_subgoal[result["subgoal"]].append(result["success"])
+        by_length[outcome["oracle_steps"]].append(outcome["instruction_success"])
+        for source in outcome["plan_sources"]:
+            plan_sources[source] += 1
+        for name, flag in outcome["unlocked"].items():
+            unlocked[name].append(flag)
+    planning_ms = [ms for outcome in outcomes for ms in outcome["planning_ms"]]
+    metrics = {
+        "env": world_name,
+        "checkpoint": os.path.abspath(config.checkpoint), "episodes": config.episodes,
+        "seeds": [config.seed, config.seed + config.episodes - 1], "takeover": config.takeover,
+        "subgoals": {name: rate_summary(flags) for name, flags in sorted(per_subgoal.items())},
+        "skills": _per_skill(per_subgoal, env),
+        "chain_success": rate_summary([o["chain_success"] for o in outcomes]),
+        "instruction_success": rate_summary([o["instruction_success"] for o in outcomes]),
+        "instruction_success_by_steps": {str(n): rate_summary(flags) for n, flags in sorted(by_length.items())},
+        "planner": outcomes[0]["planner"] if outcomes else "", "plan_sources": dict(plan_sources),
+        "median_planning_ms": float(np.median(planning_ms)) if planning_ms else 0.0,
+        "mean_steps": float(np.mean([o["steps"] for o in outcomes])),
+        "seconds": round(seconds, 2), "workers": config.workers, "engine": config.engine,
+        "episodes_per_second": round(len(outcomes) / max(seconds, 1e-9), 3),
+    }
+    if unlocked and not config.takeover:  # with takeover the expert's achievements would count too
+        rates = {name: 100.0 * float(np.mean(flags)) for name, flags in sorted(unlocked.items())}
+        metrics["achievements_percent"] = rates
+        metrics["crafter_score"] = crafter_score(rates)
+    metrics["per_episode"] = [{key: outcome[key] for key in EPISODE_KEYS} for outcome in outcomes]
     return metrics

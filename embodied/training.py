@@ -1,27 +1,29 @@
-"""ONE generic trainer for every policy: windows from HDF5 -> policy.forward loss -> AdamW.
+"""Training a policy on HDF5 demonstrations, with the shared loop (embodied/trainer.py).
 
 A run directory holds `policy/` (the self-contained checkpoint, refreshed at every checkpoint),
-`checkpoints/last.pt` (weights, optimiser, scheduler, step and RNG state, written atomically) and
-`log.csv`. Starting again on the same directory resumes from the last checkpoint.
+`checkpoints/last.pt` (weights, EMA, optimiser, scheduler, step and RNG state, written atomically), `run.json`
+and `log.csv`. Checkpoints are written every `checkpoint_every` steps and at least every `checkpoint_seconds`;
+SIGINT/SIGTERM finish the current step, write a last checkpoint and the policy, and return. Starting again on
+the same directory resumes from the last checkpoint and continues `log.csv` (steps and seconds). Under
+torchrun each process trains on its slice of every global batch (embodied/distributed.py); rank 0 writes.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import dataclasses
 import json
-import math
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from embodied.datasets.windows import WindowDataset
+from embodied.distributed import Distributed
+from embodied.ranges import check_ranges
+from embodied.trainer import LoopSettings, TrainTask, fit
 from policies.base import Features, Policy, policy_class
 
 
@@ -36,11 +38,17 @@ class TrainConfig:
     warmup_steps: int = 100
     grad_clip: float = 1.0
     checkpoint_every: int = 500
+    checkpoint_seconds: float = 60.0  # also checkpoint when this long has passed since the last one
     log_every: int = 25
     device: str = "auto"  # auto: cuda when present
     amp: bool = False  # bfloat16 autocast on cuda
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of the weights (saved as the policy)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_ranges(self, "train", positive=("steps", "batch_size", "lr", "checkpoint_every", "log_every"),
+                     non_negative=("weight_decay", "warmup_steps", "grad_clip", "checkpoint_seconds"),
+                     unit=("ema_decay",))
 
 
 @dataclass
@@ -52,6 +60,7 @@ class TrainRun:
     final_loss: float
     seconds: float
     resumed_from: int = 0
+    interrupted: bool = False  # stopped by SIGINT/SIGTERM after writing a checkpoint and the policy
     history: list[dict[str, float]] = field(default_factory=list)
 
 
@@ -75,58 +84,71 @@ def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str])
     return cls(config, features, dataset.low_dim_stats()), dataset
 
 
+class PolicyTask(TrainTask):
+    """A policy (and its EMA) on windows of a dataset; the batch order comes from a saved numpy generator."""
+
+    def __init__(self, policy: Policy, ema: Policy | None, dataset: WindowDataset, config: TrainConfig,
+                 ddp: Distributed, out: str) -> None:
+        self.policy, self.ema, self.config, self.ddp, self.out = policy, ema, config, ddp, out
+        self.is_main = ddp.is_main
+        self.rng = np.random.default_rng(config.seed)
+        self.model = ddp.wrap(policy)
+        self._batches = ddp.shard(dataset.batches(config.batch_size, self.rng))
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.policy.parameters())
+
+    def loss(self, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        batch = next(self._batches)
+        loss, logs = self.model(self.policy.prepare(batch))
+        return self.ddp.scale(loss, batch), logs
+
+    def after_step(self) -> None:
+        if self.ema is not None:
+            _ema_update(self.ema, self.policy, self.config.ema_decay)
+
+    def reduce_logs(self, logs: dict[str, float], loss: torch.Tensor) -> dict[str, float]:
+        return self.ddp.logs(logs, loss)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.policy.state_dict(), "ema": self.ema.state_dict() if self.ema else None,
+                "numpy_rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.policy.load_state_dict(state["model"])
+        if self.ema is not None and state.get("ema"):
+            self.ema.load_state_dict(state["ema"])
+        self.rng.bit_generator.state = state["numpy_rng"]
+
+    def export(self, step: int) -> None:
+        (self.ema or self.policy).save(os.path.join(self.out, "policy"))
+
+
 def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str, Any], config: TrainConfig,
           out: str) -> TrainRun:
     """Train (or resume training of) a policy; returns where it is and how it went."""
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
+    ddp = Distributed.from_env(device)  # torchrun: this rank's slice of each global batch (embodied.distributed)
+    device = ddp.device or device
     policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths)
     policy.to(device).train()
     ema = copy.deepcopy(policy).eval().requires_grad_(False) if config.ema_decay > 0 else None
-    optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
-    rng = np.random.default_rng(config.seed)
-    checkpoint = os.path.join(out, "checkpoints", "last.pt")
-    start = _resume(checkpoint, policy, ema, optimizer, scheduler, rng) if os.path.exists(checkpoint) else 0
-    os.makedirs(os.path.dirname(checkpoint), exist_ok=True)
-    _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
-    log = _CsvLog(os.path.join(out, "log.csv"), append=start > 0)
-    batches = dataset.batches(config.batch_size, rng)
-    began, history, loss_value = time.time(), [], float("nan")
-    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, desc=f"train {policy_name}")
-    for step in bar:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
-            loss, logs = policy(policy.prepare(next(batches)))
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss {loss.item()} at step {step}; lower train.lr")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        if ema is not None:
-            _ema_update(ema, policy, config.ema_decay)
-        loss_value = logs.get("loss", float(loss.detach()))
-        if (step + 1) % config.log_every == 0 or step + 1 == config.steps:
-            row = {"step": step + 1, **logs, "lr": scheduler.get_last_lr()[0], "seconds": time.time() - began}
-            history.append(row)
-            log.write(row)
-            bar.set_postfix(loss=f"{loss_value:.4f}")
-        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            _save(checkpoint, out, step + 1, policy, ema, optimizer, scheduler, rng)
-    bar.close()
-    if start >= config.steps:  # nothing left to do: make sure the exported policy exists
-        (ema or policy).save(os.path.join(out, "policy"))
-    return TrainRun(out, config.steps, loss_value, time.time() - began, start, history)
-
-
-def _schedule(config: TrainConfig):
-    def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return factor
+    task = PolicyTask(policy, ema, dataset, config, ddp, out)
+    if ddp.is_main:
+        os.makedirs(out, exist_ok=True)
+        _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
+    settings = LoopSettings(
+        steps=config.steps, lr=config.lr, weight_decay=config.weight_decay, warmup_steps=config.warmup_steps,
+        grad_clip=config.grad_clip, checkpoint_every=config.checkpoint_every,
+        checkpoint_seconds=config.checkpoint_seconds, log_every=config.log_every, amp=config.amp,
+        device=device.type, name=f"train {policy_name}")
+    try:
+        run = fit(task, settings, out)
+    finally:
+        ddp.close()
+    final_loss = run.losses[-1] if run.losses else float("nan")
+    return TrainRun(out, run.steps, final_loss, run.seconds, run.resumed_from, run.interrupted, run.history)
 
 
 @torch.no_grad()
@@ -137,48 +159,7 @@ def _ema_update(ema: Policy, policy: Policy, decay: float) -> None:
         target.copy_(source)
 
 
-def _save(path: str, out: str, step: int, policy: Policy, ema: Policy | None, optimizer, scheduler,
-          rng: np.random.Generator) -> None:
-    state = {"step": step, "model": policy.state_dict(), "ema": ema.state_dict() if ema else None,
-             "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-             "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}
-    torch.save(state, path + ".tmp")
-    os.replace(path + ".tmp", path)
-    (ema or policy).save(os.path.join(out, "policy"))
-
-
-def _resume(path: str, policy: Policy, ema: Policy | None, optimizer, scheduler, rng: np.random.Generator) -> int:
-    state = torch.load(path, map_location=policy.device, weights_only=False)
-    policy.load_state_dict(state["model"])
-    if ema is not None and state.get("ema"):
-        ema.load_state_dict(state["ema"])
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    rng.bit_generator.state = state["numpy_rng"]
-    torch.set_rng_state(state["torch_rng"])
-    tqdm.write(f"resuming from {path} at step {state['step']}")
-    return int(state["step"])
-
-
 def _write_run_json(out: str, paths: list[str], policy: str, overrides: dict[str, Any], config: TrainConfig) -> None:
     with open(os.path.join(out, "run.json"), "w") as handle:
         json.dump({"datasets": [os.path.abspath(p) for p in paths], "policy": policy, "policy_config": overrides,
                    "train": dataclasses.asdict(config)}, handle, indent=2)
-
-
-class _CsvLog:
-    """Appends rows to log.csv (header written once)."""
-
-    def __init__(self, path: str, append: bool) -> None:
-        self.path = path
-        self.header_written = append and os.path.exists(path)
-        if not append and os.path.exists(path):
-            os.remove(path)
-
-    def write(self, row: dict[str, float]) -> None:
-        with open(self.path, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if not self.header_written:
-                writer.writeheader()
-                self.header_written = True
-            writer.writerow(row)

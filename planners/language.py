@@ -4,12 +4,15 @@ The chat model is a small protocol (`ChatModel.complete`), so the bundled local 
 OpenAI-compatible endpoint (planners/openai_compat.py) share everything else here. A reply that cannot be
 read or executed is sent back once with the validator's reason; a second failure (or a model that is down)
 falls back to the world's symbolic planner, with the reason logged and kept in `Plan.explanation`. Model
-output never raises out of `plan` / `replan`.
+output never raises out of `plan` / `replan`. An instruction is refused before the model is asked
+(InvalidPlanError) when it is longer than `max_instruction_chars`, or when the world's rules cannot read it and
+none of its words names anything in the world's vocabulary ("build a rocket" in Crafter).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -52,6 +55,7 @@ class LanguagePlannerConfig:
 
     world: str = "crafter"  # used when the observation does not name its world
     max_subgoals: int = 12
+    max_instruction_chars: int = 500  # longer instructions are refused (prompting cost grows with them)
     max_tokens: int = 160  # reply budget of an unconstrained plan
     explain_tokens: int = 40  # budget of the one-sentence failure explanation when re-planning
     constrain: bool = True  # restrict replies to the vocabulary (JSON list of allowed subgoal texts)
@@ -96,6 +100,7 @@ class LanguagePlanner(Planner):
     # --- one plan: ask, validate, repair, fall back -------------------------------------------------
     def _plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...], note: str) -> Plan:
         vocab = self._vocab(observation)
+        self._refuse_unreadable(instruction, vocab)
         trained_for = getattr(self.model, "world", "")
         if trained_for and trained_for != vocab.world:  # a set-up error, not a bad reply: say so
             raise InvalidPlanError(f"{self.name} planner: {self.model.name} was trained for the {trained_for!r} "
@@ -118,6 +123,21 @@ class LanguagePlanner(Planner):
             replies.append(reply)
         reason = f"{first_error}" + (f"; after repair: {error}" if error != first_error else "")
         return self._fall_back(instruction, observation, skills, vocab, reason, replies)
+
+    def _refuse_unreadable(self, instruction: str, vocab: Vocabulary) -> None:
+        """InvalidPlanError for an instruction too long, or outside the world as the symbolic planner is."""
+        limit = self.config.max_instruction_chars
+        if limit and len(instruction) > limit:
+            raise InvalidPlanError(f"{self.name} planner: instruction too long ({len(instruction)} characters; at "
+                                   f"most {limit}, planner.max_instruction_chars)")
+        try:
+            self._oracle(vocab.world).parse(instruction)
+            return
+        except InvalidPlanError as error:
+            why = str(error)
+        if not names_something(instruction, vocab):
+            raise InvalidPlanError(f"{self.name} planner: {instruction!r} is outside the {vocab.world} world: none "
+                                   f"of its words names anything in its vocabulary, and {why}")
 
     def _attempt(self, messages: list[dict[str, Any]], vocab: Vocabulary, instruction: str,
                  observation: dict[str, Any], skills: tuple[Skill, ...]):
@@ -211,3 +231,28 @@ class LanguagePlanner(Planner):
 
     def _oracle(self, world: str) -> Rules:
         return world_spec(world).load_rules()
+
+
+_STOP_WORDS = frozenset(("a", "an", "the", "to", "of", "on", "in", "at", "and", "then", "with", "for", "me", "my", "i",
+                         "you", "it", "up"))
+
+
+def _content_words(text: str) -> set[str]:
+    """Lower-case words, plural 's' dropped, without function words."""
+    words = (word.lower() for word in re.findall(r"[A-Za-z]+", text))
+    return {word[:-1] if len(word) > 3 and word.endswith("s") else word for word in words} - _STOP_WORDS
+
+
+def names_something(instruction: str, vocab: Vocabulary) -> bool:
+    """Some word of the instruction is, or shares a 4-letter-or-longer stem with, a word of the vocabulary
+    ("wooden pick" names "wood pickaxe"; "rocket" names nothing in Crafter)."""
+    known = vocabulary_words(vocab)
+    return any(word in known or any(min(len(word), len(other)) >= 4 and (word.startswith(other) or
+                                                                         other.startswith(word)) for other in known)
+               for word in _content_words(instruction))
+
+
+def vocabulary_words(vocab: Vocabulary) -> set[str]:
+    """The words that name things (objects, places, tools) in a world's subgoal texts; a text's first word, its
+    verb ("make", "collect", "pick"), does not count."""
+    return set().union(*(_content_words(" ".join(text.split()[1:])) for text in vocab.texts))

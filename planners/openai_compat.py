@@ -8,8 +8,10 @@ replaced by the symbolic planner's plan (planners/language.py). `python -m plann
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -57,22 +59,58 @@ class OpenAIChatModel:
             raise ModelError(f"{self.config.base_url}: response has no choices[0].message.content") from None
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The request runs in a thread joined with `timeout_s`: the deadline bounds the whole call (connect,
+        headers, a body trickled a byte at a time), not each read."""
         url = self.config.base_url.rstrip("/") + path
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""
         if key:
             headers["Authorization"] = f"Bearer {key}"
         request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
+        outcome: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                outcome["data"] = _send(request, url, self.config.timeout_s)
+            except ModelError as error:
+                outcome["error"] = error
+            except Exception as error:  # anything else a broken server provokes: still one line
+                outcome["error"] = ModelError(f"{url}: {type(error).__name__}: {_first_line(error)}")
+
+        thread = threading.Thread(target=call, name="openai-request", daemon=True)
+        thread.start()
+        thread.join(self.config.timeout_s)
+        if thread.is_alive():
+            raise ModelError(f"{url}: no complete reply within timeout_s={self.config.timeout_s:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["data"]
+
+
+def _send(request: urllib.request.Request, url: str, timeout_s: float) -> Any:
+    """POST and parse the JSON reply; bad HTTP of any kind (status, framing, resets, non-JSON) is a ModelError."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as error:
         try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout_s) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")[:200]
-            raise ModelError(f"{url}: HTTP {error.code}: {detail}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise ModelError(f"{url}: {getattr(error, 'reason', error)}") from None
-        except json.JSONDecodeError:
-            raise ModelError(f"{url}: response is not JSON") from None
+        except (OSError, http.client.HTTPException):
+            detail = "(no readable body)"
+        raise ModelError(f"{url}: HTTP {error.code}: {' '.join(detail.split())}") from None
+    except urllib.error.URLError as error:
+        raise ModelError(f"{url}: {_first_line(error.reason)}") from None
+    except (http.client.HTTPException, OSError) as error:  # BadStatusLine, IncompleteRead, resets, timeouts
+        raise ModelError(f"{url}: bad HTTP response ({type(error).__name__}: {_first_line(error)})") from None
+    try:
+        return json.loads(raw)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        raise ModelError(f"{url}: response is not JSON: {raw[:80]!r}") from None
+
+
+def _first_line(error: Any) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else "no detail"
 
 
 def plan_schema(choices: Sequence[str], max_items: int) -> dict[str, Any]:

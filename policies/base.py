@@ -2,12 +2,15 @@
 
 A checkpoint directory holds `policy.json` (policy name, config, features), `stats.json`
 (normalisation computed from the dataset) and `model.pt` (weights): `load_policy(dir)` is the one
-call that rebuilds it. Normalisation lives outside the network, applied in `prepare`.
+call that rebuilds it. Normalisation lives outside the network, applied in `prepare`. policy.json records
+the sha256 of model.pt, stats.json and of its own `features` (the world); `load_policy` checks them, the
+weights' shapes and finiteness, and says what is wrong in one CheckpointError line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
@@ -22,7 +25,7 @@ from torch import nn
 from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
 from embodied.registry import POLICIES, load_symbol
-from embodied.types import OBS_RGB, UnknownSubgoalError
+from embodied.types import OBS_RGB, CheckpointError, UnknownSubgoalError
 from policies.encoders.goal import TextGoalEncoder
 
 
@@ -55,6 +58,24 @@ class Features:
         return world(self.env_name).make_env(**{**self.env_kwargs, **overrides})
 
 
+class ActingState:
+    """One env's acting memory: its observation history, queued actions and sampling generator.
+
+    `select_actions` takes one per env, so a batched forward gives every env the history and the random
+    draws it would have had acting alone (`reset(seed)` seeds the generator per episode)."""
+
+    def __init__(self, obs_horizon: int) -> None:
+        self.history: deque[dict[str, np.ndarray]] = deque(maxlen=obs_horizon)
+        self.queue: deque[Any] = deque()
+        self.generator = torch.Generator().manual_seed(0)
+
+    def reset(self, seed: int | None = None) -> None:
+        self.history.clear()
+        self.queue.clear()
+        if seed is not None:
+            self.generator.manual_seed(seed)
+
+
 class Policy(nn.Module, ABC):
     """A goal-conditioned low-level policy.
 
@@ -69,9 +90,7 @@ class Policy(nn.Module, ABC):
     def __init__(self, config: Any, features: Features, stats: dict[str, MinMax]) -> None:
         super().__init__()
         self.config, self.features, self.stats = config, features, stats
-        self._history: deque[dict[str, np.ndarray]] = deque(maxlen=self.window.obs_horizon)
-        self._queue: deque[Any] = deque()
-        self._generator = torch.Generator().manual_seed(0)
+        self._state = self.new_state()
 
     # --- to implement -----------------------------------------------------------------------
     @classmethod
@@ -93,8 +112,10 @@ class Policy(nn.Module, ABC):
         """Training loss on a prepared batch, and scalars to log."""
 
     @abstractmethod
-    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
-        """Actions (B, T_a) discrete or (B, T_a, A) continuous, un-normalised, from a prepared batch."""
+    def predict_chunk(self, batch: dict[str, Any], generators: list[torch.Generator] | None = None) -> torch.Tensor:
+        """Actions (B, T_a) discrete or (B, T_a, A) continuous, un-normalised, from a prepared batch.
+
+        Random draws come from `generators[b]` for row b when given (one per env), else all from `_generator`."""
 
     # --- shared -------------------------------------------------------------------------------
     @property
@@ -137,58 +158,142 @@ class Policy(nn.Module, ABC):
                 return module.add_text(text)
         raise UnknownSubgoalError(f"the policy was not trained on subgoal {text!r}; it knows {list(known)}")
 
+    @property
+    def _generator(self) -> torch.Generator:
+        return self._state.generator
+
+    def new_state(self) -> ActingState:
+        """Fresh acting memory for one more env (see `select_actions`)."""
+        return ActingState(self.window.obs_horizon)
+
     def reset(self, seed: int | None = None) -> None:
         """Forget the observation history and queued actions (new episode or new subgoal)."""
-        self._history.clear()
-        self._queue.clear()
-        if seed is not None:
-            self._generator.manual_seed(seed)
+        self._state.reset(seed)
 
-    @torch.no_grad()
     def select_action(self, observation: dict[str, np.ndarray], goal_id: int) -> Any:
         """One action for the env: predicts a chunk when the queue is empty (receding horizon)."""
-        if not self._history:
-            self._history.extend([observation] * self.window.obs_horizon)
-        self._history.append(observation)
-        if not self._queue:
+        return self.select_actions([observation], [goal_id], [self._state])[0]
+
+    @torch.no_grad()
+    def select_actions(self, observations: list[dict[str, np.ndarray]], goal_ids: list[int],
+                       states: list[ActingState], batched: bool = True) -> list[Any]:
+        """One action per env, with ONE forward for every env whose action queue is empty.
+
+        Each env gets its own random draws; discrete actions are those it gets alone, continuous ones equal
+        up to float rounding (a batched matmul may round differently); `batched=False` runs one forward per
+        env (bit-identical to acting alone)."""
+        if not batched:
+            return [self.select_actions([o], [g], [s])[0] for o, g, s in zip(observations, goal_ids, states,
+                                                                              strict=True)]
+        horizon = self.window.obs_horizon
+        for observation, state in zip(observations, states, strict=True):
+            if not state.history:
+                state.history.extend([observation] * horizon)
+            state.history.append(observation)
+        waiting = [i for i, state in enumerate(states) if not state.queue]
+        if waiting:
             batch = {
-                "obs": {key: np.stack([o[key] for o in self._history])[None] for key in self.features.obs_shapes},
-                "goal_ids": np.full((1, self.window.obs_horizon), goal_id, np.int64),
+                "obs": {key: np.stack([np.stack([o[key] for o in states[i].history]) for i in waiting])
+                        for key in self.features.obs_shapes},
+                "goal_ids": np.stack([np.full(horizon, goal_ids[i], np.int64) for i in waiting]),
             }
             was_training = self.training
             self.eval()
-            chunk = self.predict_chunk(self.prepare(batch))[0].cpu().numpy()
+            chunks = self.predict_chunk(self.prepare(batch), [states[i].generator for i in waiting]).cpu().numpy()
             self.train(was_training)
-            if not self.features.discrete and not np.isfinite(chunk).all():
-                raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunk[0]}")
-            self._queue.extend(chunk[: self.action_steps])
-        action = self._queue.popleft()
-        return int(action) if self.features.discrete else action.astype(np.float32)
+            if not self.features.discrete and not np.isfinite(chunks).all():
+                raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunks[:, 0]}")
+            for i, chunk in zip(waiting, chunks, strict=True):
+                states[i].queue.extend(chunk[: self.action_steps])
+        actions = [state.queue.popleft() for state in states]
+        return [int(a) if self.features.discrete else a.astype(np.float32) for a in actions]
 
     def save(self, directory: str | os.PathLike) -> None:
+        """Weights and stats first, policy.json (with their hashes) last: a torn save fails its hash check."""
         os.makedirs(directory, exist_ok=True)
-        meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": self.features.to_json()}
-        _write_json(os.path.join(directory, "policy.json"), meta)
         _write_json(os.path.join(directory, "stats.json"), {k: v.to_json() for k, v in self.stats.items()})
         tmp = os.path.join(directory, "model.pt.tmp")
         torch.save(self.state_dict(), tmp)
         os.replace(tmp, os.path.join(directory, "model.pt"))
+        features = self.features.to_json()
+        hashes = {name: _sha256(os.path.join(directory, name)) for name in _HASHED}
+        meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": features,
+                "sha256": {**hashes, "features": _json_sha256(features)}}
+        _write_json(os.path.join(directory, "policy.json"), meta)
+
+
+_HASHED = ("model.pt", "stats.json")
 
 
 def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu") -> Policy:
-    """Rebuild a policy (config, normalisation stats, weights) from a checkpoint directory."""
+    """Rebuild a policy (config, normalisation stats, weights) from a checkpoint directory, checked."""
     directory = os.fspath(directory)
-    meta_path = os.path.join(directory, "policy.json")
-    if not os.path.exists(meta_path):
+    if not os.path.exists(os.path.join(directory, "policy.json")):
         raise FileNotFoundError(f"{directory}: not a policy checkpoint (no policy.json)")
-    with open(meta_path) as handle:
-        meta = json.load(handle)
-    with open(os.path.join(directory, "stats.json")) as handle:
-        stats = {k: MinMax.from_json(v) for k, v in json.load(handle).items()}
-    cls = policy_class(meta["policy"])
-    policy = cls(cls.config_class(**meta["config"]), Features.from_json(meta["features"]), stats)
-    policy.load_state_dict(torch.load(os.path.join(directory, "model.pt"), map_location=device, weights_only=True))
+    meta = _read_json(directory, "policy.json")
+    _check_hashes(directory, meta)
+    try:
+        stats = {k: MinMax.from_json(v) for k, v in _read_json(directory, "stats.json").items()}
+        cls = policy_class(meta["policy"])
+        policy = cls(cls.config_class(**meta["config"]), Features.from_json(meta["features"]), stats)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"{directory}: policy.json/stats.json do not describe a policy "
+                              f"({type(error).__name__}: {_first_line(error)})") from None
+    path = os.path.join(directory, "model.pt")
+    try:
+        weights = torch.load(path, map_location=device, weights_only=True)
+        policy.load_state_dict(weights)
+    except Exception as error:  # truncated, empty, garbage or foreign: one line naming the file
+        raise CheckpointError(f"{path}: unreadable or not the weights of this policy "
+                              f"({type(error).__name__}: {_first_line(error)})") from None
+    bad = [name for name, tensor in weights.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise CheckpointError(f"{path}: non-finite weights in {bad[0]} (expected finite numbers)")
     return policy.to(device).eval()
+
+
+def _check_hashes(directory: str, meta: Any) -> None:
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{directory}/policy.json: expected a JSON object")
+    recorded = meta.get("sha256") or {}  # checkpoints saved before hashes were recorded have none
+    for name in _HASHED:
+        if name in recorded and _sha256(os.path.join(directory, name)) != recorded[name]:
+            raise CheckpointError(f"{directory}/{name}: sha256 differs from the one recorded in policy.json "
+                                  f"(a truncated, edited or torn file; save or train it again)")
+    if "features" in recorded and _json_sha256(meta.get("features")) != recorded["features"]:
+        raise CheckpointError(f"{directory}/policy.json: its features (world, shapes, subgoals) were edited after "
+                              f"saving; they no longer match the recorded sha256")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise CheckpointError(f"{path}: cannot read it ({type(error).__name__})") from None
+    return digest.hexdigest()
+
+
+def _json_sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def _read_json(directory: str, name: str) -> Any:
+    path = os.path.join(directory, name)
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: not readable JSON ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else "no detail"
 
 
 def policy_class(name: str) -> type[Policy]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
+import sys
 import time
 from typing import Any
 
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from embodied.cli.config import ConfigError, compose, plain, typed
+from embodied.ranges import check_ranges
 
 console = Console(highlight=False)
 
@@ -20,12 +23,10 @@ console = Console(highlight=False)
 def cmd_collect(overrides: list[str]) -> None:
     from embodied.collection import CollectConfig, collect
 
-    cfg = compose("collect", overrides)
-    config = CollectConfig(
-        env=cfg.env.name, episodes=cfg.episodes, out=cfg.out, seed=cfg.seed, noise=cfg.noise, workers=cfg.workers,
-        instruction=cfg.instruction, video=cfg.video, env_kwargs=plain(cfg.env.kwargs) or {},
-        record_intended=cfg.record_intended,
-    )
+    values = plain(compose("collect", overrides))
+    env = values.pop("env")
+    check_engine(values["engine"])
+    config = typed(CollectConfig, {**values, "env": env["name"], "env_kwargs": env.get("kwargs") or {}}, "collect")
     began = time.time()
     result = collect(config)
     table = Table(title=f"expert success per subgoal ({config.env})")
@@ -65,7 +66,7 @@ def cmd_data_info(path: str) -> None:
     console.print("instructions: " + ", ".join(f"{k!r} x{v}" for k, v in summary.instructions.most_common()))
 
 
-def cmd_train(overrides: list[str]) -> None:
+def cmd_train(overrides: list[str]) -> int:
     from embodied.training import TrainConfig, train
 
     cfg = compose("train", overrides)
@@ -77,10 +78,16 @@ def cmd_train(overrides: list[str]) -> None:
     name, policy = checked_policy(plain(cfg.policy))
     config = typed(TrainConfig, cfg.train, "train")
     run = train(datasets, name, policy, config, cfg.out)
+    if run.interrupted:
+        print(f"embodied train: interrupted at step {run.steps}/{config.steps}; checkpoint "
+              f"{os.path.join(run.out, 'checkpoints', 'last.pt')} and policy {os.path.join(run.out, 'policy')} "
+              f"written; run the same command again to resume", file=sys.stderr)
+        return 130
     resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
     console.print(f"trained {name} for {run.steps} steps{resumed} in {run.seconds:.1f} s, "
                   f"final loss {run.final_loss:.4f}")
     console.print(f"checkpoint: {os.path.join(run.out, 'policy')}  log: {os.path.join(run.out, 'log.csv')}")
+    return 0
 
 
 def checked_policy(policy: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -103,9 +110,14 @@ def cmd_eval(overrides: list[str]) -> None:
     if "actor=expert" in overrides and not any(o.startswith("checkpoint=") for o in overrides):
         overrides = [*overrides, "checkpoint="]  # the scripted expert needs no checkpoint
     cfg = compose("eval", overrides)
+    check_engine(cfg.engine)
     values = plain(cfg)
     planner_cfg = values.pop("planner")
     config = typed(EvalConfig, values, "eval")
+    try:
+        check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     if config.actor != "policy" and not config.open_ended:
         raise ConfigError(f"actor={config.actor}: only open_ended=true plays another actor; eval measures a policy")
     if config.open_ended:
@@ -115,11 +127,11 @@ def cmd_eval(overrides: list[str]) -> None:
             raise ConfigError(f"planner={planner_cfg.get('name')}: open_ended=true takes planner=curriculum (the "
                               f"language backends cannot choose the next subgoal yet)")
 
-        metrics = evaluate_open_ended(config, lambda spec: make_planner(spec, planner_cfg))
+        metrics = evaluate_open_ended(config, functools.partial(planner_from_config, planner_cfg))
         console.print(report_table(metrics))
         print(json.dumps({k: v for k, v in metrics.items() if k != "episodes_detail"}))
         return
-    metrics = evaluate(config, lambda spec: make_planner(spec, planner_cfg))
+    metrics = evaluate(config, functools.partial(planner_from_config, planner_cfg))
     table = Table(title=f"policy success per subgoal ({metrics['env']}, {metrics['episodes']} episodes)")
     for column in ("subgoal", "success", "95% CI", "attempts"):
         table.add_column(column)
@@ -202,6 +214,16 @@ def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
         raise ConfigError(f"planner={name}: {error} (keys of experiments/conf/planner/{name}.yaml)") from None
 
 
+def check_engine(engine: str) -> None:
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"engine={engine}: expected local or ray")
+
+
+def planner_from_config(planner_cfg: dict[str, Any], spec: Any) -> Any:
+    """`make_planner` with the config first, so `functools.partial` of it pickles to worker processes."""
+    return make_planner(spec, planner_cfg)
+
+
 def cmd_eval_planner(overrides: list[str]) -> None:
     """`backend=NAME` is an alias of `planner=NAME` (and `backend.KEY=...` of `planner.KEY=...`)."""
     from embodied.registry import world
@@ -233,6 +255,20 @@ def cmd_eval_planner(overrides: list[str]) -> None:
             json.dump({"summary": summary, "cases": rows}, file, indent=1)
         console.print(f"wrote {cfg.out}")
     print(json.dumps(summary))
+
+
+def cmd_demo(overrides: list[str]) -> None:
+    """Serve the web demo (embodied/demo/README.md) until interrupted; needs the `demo` extra."""
+    try:
+        from embodied.demo.server import DemoConfig, serve
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"embodied demo needs {error.name!r}: pip install -e '.[demo]'") from None
+    config = typed(DemoConfig, plain(compose("demo", overrides)), "demo")
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[bold red]warning:[/bold red] host={config.host} lets other machines open sessions "
+                      "and drive agents on this one")
+    console.print(f"embodied demo: open http://{config.host}:{config.port}/  (Ctrl-C stops it)")
+    serve(config)
 
 
 def cmd_dagger(overrides: list[str]) -> None:

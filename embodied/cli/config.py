@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,21 @@ def compose(name: str, overrides: list[str]) -> DictConfig:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = hydra_compose(config_name=name, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as error:
-        raise ConfigError(f"{name}: {str(error).splitlines()[0]}") from None
+        cause = f" ({str(error.__cause__).splitlines()[0]})" if error.__cause__ and str(error.__cause__) else ""
+        raise ConfigError(f"{name}: {str(error).splitlines()[0]}{cause}{_quoting_hint(overrides)}") from None
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"{name}: missing required key(s) {', '.join(missing)} (pass e.g. {missing[0]}=...)")
     return cfg
+
+
+def _quoting_hint(overrides: list[str]) -> str:
+    """For a value hydra's grammar cannot read bare (spaces, non-ASCII, brackets): how to quote it."""
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if value and value[0] not in "'\"[" and not re.fullmatch(r"[\w./:+@~,-]*", value, re.ASCII):
+            return f"; quote a value with spaces or special characters: {key}=\"'{value}'\""
+    return ""
 
 
 def _registered_world(override: str) -> str:
@@ -64,7 +75,10 @@ def typed(schema: type, values: Any, where: str) -> Any:
         merged = OmegaConf.merge(OmegaConf.structured(schema), values)
         return OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
-        raise ConfigError(f"{where}: {str(error).splitlines()[0]}") from None
+        key = getattr(error, "full_key", None)
+        raise ConfigError(f"{where}{f'.{key}' if key else ''}: {str(error).splitlines()[0]}") from None
+    except ValueError as error:  # a range check of the dataclass (__post_init__): it names the key already
+        raise ConfigError(str(error).splitlines()[0]) from None
 
 
 def plain(cfg: Any) -> Any:

@@ -1,4 +1,4 @@
-"""`embodied` command line: collect, data info, train, eval, run, eval-planner (hydra overrides as key=value)."""
+"""`embodied` command line: collect, data info, train, eval, run, eval-planner, demo (hydra overrides as key=value)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ COMMANDS = {
     "run": ("run", "plan an instruction and execute it with a trained policy; writes a video"),
     "eval-planner": ("eval_planner", "score a planner backend against the symbolic oracle on generated instructions"),
     "train-planner": ("train_planner", "fine-tune the mllm planner (image encoder + LoRA) on dataset pairs"),
+    "demo": ("demo", "serve the interactive web page: type instructions, watch, take over (prints the URL)"),
     "dagger": ("dagger", "DAgger: expert-labelled policy rollouts aggregated into the dataset, retrain, per round"),
 }
 EXAMPLES = """examples:
@@ -24,6 +25,7 @@ EXAMPLES = """examples:
   embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
   embodied eval-planner backend=llm n=200
   embodied train-planner dataset=data/demo.hdf5 out=data/runs/mllm steps=300
+  embodied demo port=8765
   embodied dagger dataset=data/demo.hdf5 rounds=3 episodes_per_round=10 out=data/runs/dagger
 """
 
@@ -71,11 +73,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "data":
-            commands.cmd_data_info(args.path)
+            code = commands.cmd_data_info(args.path)
         elif args.command == "run":
-            commands.cmd_run(args.instruction, args.overrides)
+            code = commands.cmd_run(args.instruction, args.overrides)
         else:
-            getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args.overrides)
+            code = getattr(commands, f"cmd_{args.command.replace('-', '_')}")(args.overrides)
     except (ConfigError, DatasetError, MissingDependencyError, InvalidPlanError, UnknownSubgoalError,
             FileNotFoundError, KeyError, CheckpointError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"embodied {args.command}: interrupted; finished episodes / checkpoints are kept", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

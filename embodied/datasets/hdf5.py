@@ -14,11 +14,13 @@ Layout (see data/README.md):
 
 Each episode is written whole and the file is closed after it, so a recording killed mid-way
 leaves every finished episode readable; an episode is written under a temporary name and renamed
-only once complete, so readers never see half an episode.
+only once complete, so readers never see half an episode. A writer holds `<file>.lock` (fcntl) for its
+whole life: a second writer of the same file is refused with one line.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -58,13 +60,48 @@ class Episode:
         return len(self.actions)
 
 
+class DatasetLockedError(DatasetError):
+    """Another process is writing the same dataset file."""
+
+
 class DatasetWriter:
-    """Appends whole episodes to an HDF5 file (created if missing), one open/close per episode."""
+    """Appends whole episodes to an HDF5 file (created if missing), one open/close per episode; holds the
+    file's lock until `close()` (or the end of a `with` block)."""
 
     def __init__(self, path: str | os.PathLike, env_args: dict[str, Any], goal_texts: tuple[str, ...]) -> None:
         self.path = os.fspath(path)
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        with h5py.File(self.path, "a") as file:
+        self._lock = _lock(self.path)
+        try:
+            self._prepare(env_args, goal_texts)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the lock (the lock file stays; it is free once no process holds it)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def seeds(self) -> list[int]:
+        """The seeds of the episodes already in the file."""
+        with h5py.File(self.path, "r") as file:
+            return [int(file["data"][n].attrs.get("seed", -1)) for n in demo_names(file)]
+
+    def _prepare(self, env_args: dict[str, Any], goal_texts: tuple[str, ...]) -> None:
+        try:
+            file = h5py.File(self.path, "a")
+        except OSError as error:
+            raise DatasetError(f"{self.path}: cannot open it for writing ({error.__class__.__name__}: "
+                               f"{str(error).splitlines()[0][:120]})") from None
+        with file:
             data = file.require_group("data")
             if "env_args" in data.attrs:
                 existing = json.loads(data.attrs["env_args"])
@@ -113,6 +150,24 @@ class DatasetWriter:
         return name
 
 
+def _lock(path: str):
+    """An exclusive, non-blocking flock on `<path>.lock` (its content: the holder's pid)."""
+    handle = open(path + ".lock", "a+")  # noqa: SIM115 (held open as long as the writer lives)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        owner = handle.read().strip() or "?"
+        handle.close()
+        raise DatasetLockedError(f"{path}: another process (pid {owner}) is writing this file (lock {path}.lock); "
+                                 f"wait for it to finish or choose another out=") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
 def _check_lengths(episode: Episode) -> None:
     length = len(episode.actions)
     columns = {f"obs/{k}": len(v) for k, v in episode.obs.items()}
@@ -126,16 +181,20 @@ def _check_lengths(episode: Episode) -> None:
 
 
 def open_dataset(path: str | os.PathLike) -> h5py.File:
-    """Open a dataset read-only, or raise DatasetError with one line saying what is wrong."""
+    """Open a dataset read-only and validate it (embodied/datasets/validate.py), or raise DatasetError."""
+    from embodied.datasets.validate import validate_file
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise DatasetError(f"{path}: no such file")
     try:
         file = h5py.File(path, "r")
+    except BlockingIOError:
+        raise DatasetError(f"{path}: another process is writing it right now; try again when it is done") from None
     except OSError as error:
         raise DatasetError(f"{path}: not an HDF5 file ({error.__class__.__name__})") from None
     try:
-        _validate(path, file)
+        validate_file(path, file)
     except Exception:
         file.close()
         raise
@@ -147,22 +206,6 @@ def demo_names(file: h5py.File) -> list[str]:
     return sorted((n for n in file["data"] if _DEMO.match(n)), key=lambda n: int(n.split("_")[1]))
 
 
-def _validate(path: str, file: h5py.File) -> None:
-    if "data" not in file or not isinstance(file["data"], h5py.Group):
-        raise DatasetError(f"{path}: no 'data' group; expected robomimic layout data/demo_N/{{obs,actions}}")
-    if "env_args" not in file["data"].attrs:
-        raise DatasetError(f"{path}: 'data' has no env_args attribute; not a dataset written by embodied")
-    for name in demo_names(file):
-        demo = file["data"][name]
-        for key in ("obs", "actions", "subgoals"):
-            if key not in demo:
-                raise DatasetError(f"{path}: {name} has no '{key}'")
-        length = demo["actions"].shape[0]
-        for key, column in [(f"obs/{k}", demo["obs"][k]) for k in demo["obs"]] + [("subgoals", demo["subgoals"])]:
-            if column.shape[0] != length:
-                raise DatasetError(f"{path}: {name}/{key} has {column.shape[0]} steps, actions has {length}")
-
-
 def env_args(file: h5py.File) -> dict[str, Any]:
     return json.loads(file["data"].attrs["env_args"])
 
@@ -172,8 +215,14 @@ def goal_texts(file: h5py.File) -> tuple[str, ...]:
 
 
 def read_episode(file: h5py.File, name: str) -> Episode:
-    """Load one whole episode into memory."""
-    demo = file["data"][name]
+    """Load one whole episode into memory (DatasetError if the file is damaged)."""
+    from embodied.datasets.validate import unreadable
+
+    with unreadable(file.filename, name):
+        return _read_episode(file["data"][name])
+
+
+def _read_episode(demo: h5py.Group) -> Episode:
     return Episode(
         obs={key: demo["obs"][key][()] for key in demo["obs"]},
         actions=demo["actions"][()],

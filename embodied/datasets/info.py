@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from embodied.datasets.hdf5 import demo_names, env_args, open_dataset, step_sources
+from embodied.datasets.validate import unreadable
 
 
 @dataclass
@@ -29,7 +30,7 @@ class DatasetSummary:
 
 def summarize(path: str | os.PathLike) -> DatasetSummary:
     """Read every episode's metadata and subgoal column (not the images) into a summary."""
-    with open_dataset(path) as file:
+    with open_dataset(path) as file, unreadable(os.fspath(path)):
         names = demo_names(file)
         summary = DatasetSummary(os.fspath(path), env_args(file), len(names), 0, 0,
                                  size_mb=os.path.getsize(path) / 2**20)

@@ -14,6 +14,7 @@ import numpy as np
 
 from embodied.datasets.hdf5 import DatasetError, demo_names, env_args, goal_texts, open_dataset
 from embodied.datasets.stats import MinMax
+from embodied.datasets.validate import unreadable
 from embodied.types import OBS_RGB
 
 
@@ -56,7 +57,7 @@ class WindowDataset:
         offset = 0
         self.env_args, self.goal_texts = None, None
         for path in paths:
-            with open_dataset(path) as file:
+            with open_dataset(path) as file, unreadable(os.fspath(path)):
                 self._check_compatible(os.fspath(path), env_args(file), goal_texts(file))
                 names = demo_names(file)
                 if not names:

@@ -1,22 +1,22 @@
 """`embodied train-planner`: fine-tune the `mllm` planner (LoRA + image encoder/projector) on generated pairs.
 
-The checkpoint directory `out` is rewritten every `save_every` steps and at the end (config.json last, so a
-run killed mid-save keeps the previous one readable); `optimizer.pt` and `log.csv` (step, loss, lr, seconds)
-sit beside it. Running again with the same `out` resumes from the saved step and trains up to `steps`.
+Trained by the shared loop (embodied/trainer.py). The checkpoint directory `out` (the planner's adapter,
+vision weights and config.json, written last so a run killed mid-save keeps the previous one readable) is
+rewritten every `save_every` steps and at the end, with `checkpoints/last.pt` (optimiser and schedule state)
+and `log.csv` beside it. Running again with the same `out` resumes from the saved step up to `steps`.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
+from embodied.trainer import LoopSettings, TrainTask, fit
 from planners.mllm.model import MLLM, MLLMModelConfig, Sample
 from planners.mllm.pairs import dataset_states, make_pairs
 
@@ -57,8 +57,43 @@ class TrainPlannerResult:
     model: MLLM | None = field(default=None, repr=False)  # the trained model, in eval mode
 
 
+class PlannerTask(TrainTask):
+    """The mllm's trainable parts (LoRA adapters, image encoder and projector) on (state, instruction) -> plan
+    pairs; each step's batch and image dropout are drawn from (seed, step), so a resumed run sees the same."""
+
+    def __init__(self, model: MLLM, pairs: list[Sample], config: TrainPlannerConfig, out: str) -> None:
+        self.model, self.pairs, self.config, self.out = model, pairs, config, out
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return self.model.trainable()
+
+    def loss(self, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        rng = np.random.default_rng([self.config.seed, step])
+        batch = [self.pairs[i] for i in rng.choice(len(self.pairs), min(self.config.batch, len(self.pairs)),
+                                                   replace=False)]
+        drop = [s.image is not None and bool(rng.random() < self.config.image_dropout) for s in batch]
+        loss = self.model.loss(batch, drop)
+        return loss, {"loss": float(loss.detach())}
+
+    def state_dict(self) -> dict[str, Any]:
+        lm = {name: p.detach().clone() for name, p in self.model.lm.named_parameters() if p.requires_grad}
+        return {"lora": lm, "vision": self.model.vision.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        named = dict(self.model.lm.named_parameters())
+        with torch.no_grad():
+            for name, value in state["lora"].items():
+                named[name].copy_(value)
+        self.model.vision.load_state_dict(state["vision"])
+
+    def export(self, step: int) -> None:
+        self.model.config.step = step
+        self.model.save(self.out)
+
+
 def train_planner(datasets: Sequence[str], out: str, config: TrainPlannerConfig, progress: bool = True,
                   ) -> TrainPlannerResult:
+    """Fine-tune (or resume fine-tuning of) the mllm planner in `out` with the shared training loop."""
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -66,56 +101,24 @@ def train_planner(datasets: Sequence[str], out: str, config: TrainPlannerConfig,
     pairs = make_pairs(states, config.pairs, config.seed + 1, config.synthetic, config.world)
     if not pairs:
         raise ValueError(f"train-planner: no training pairs from {list(datasets)}")
-    resumed = os.path.isfile(os.path.join(out, "config.json"))
-    if resumed:
+    if os.path.isfile(os.path.join(out, "config.json")):
         model = MLLM.load(out, config.threads)
     else:
         model = MLLM(MLLMModelConfig(world=config.world, visual_tokens=config.visual_tokens,
                                      lora_rank=config.lora_rank, lora_alpha=2 * config.lora_rank),
                      threads=config.threads)
-    start = model.config.step
-    optimizer = torch.optim.AdamW(model.trainable(), lr=config.lr, weight_decay=0.0)
-    if resumed and os.path.isfile(os.path.join(out, "optimizer.pt")):
-        optimizer.load_state_dict(torch.load(os.path.join(out, "optimizer.pt"), weights_only=True))
     probe = [pairs[i] for i in np.random.default_rng(config.seed).choice(len(pairs), min(8, len(pairs)), False)]
     before = probe_loss(model, probe)
     os.makedirs(out, exist_ok=True)
-    log_path = os.path.join(out, "log.csv")
-    new_log = not os.path.isfile(log_path)
-    began, losses = time.time(), []
-    bar = _bar(range(start, config.steps), progress, start, config.steps)
-    with open(log_path, "a", newline="") as file:
-        writer = csv.writer(file)
-        if new_log:
-            writer.writerow(["step", "loss", "lr", "seconds"])
-        model.train()
-        for step in bar:
-            rng = np.random.default_rng([config.seed, step])
-            batch = [pairs[i] for i in rng.choice(len(pairs), min(config.batch, len(pairs)), replace=False)]
-            drop = [s.image is not None and bool(rng.random() < config.image_dropout) for s in batch]
-            lr = _lr(step, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            loss = model.loss(batch, drop)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.trainable(), 1.0)
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            writer.writerow([step + 1, f"{losses[-1]:.5f}", f"{lr:.2e}", f"{time.time() - began:.1f}"])
-            file.flush()
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
-            model.config.step = step + 1
-            if (step + 1) % config.save_every == 0:
-                _save(model, optimizer, out)
-            if config.max_minutes and time.time() - began > 60 * config.max_minutes:
-                break
+    settings = LoopSettings(steps=config.steps, lr=config.lr, warmup_steps=config.warmup, lr_floor=0.1,
+                            grad_clip=1.0, checkpoint_every=config.save_every, log_every=1,
+                            max_minutes=config.max_minutes, name="train-planner", progress=progress)
+    model.train()
+    run = fit(PlannerTask(model, pairs, config, out), settings, out)
     model.eval()
-    _save(model, optimizer, out)
     after = probe_loss(model, probe)
-    return TrainPlannerResult(out, model.config.step, start, time.time() - began, len(pairs), before, after,
-                              float(np.mean(losses[-10:])) if losses else float("nan"), model)
+    return TrainPlannerResult(out, run.steps, run.resumed_from, run.seconds, len(pairs), before, after,
+                              float(np.mean(run.losses[-10:])) if run.losses else float("nan"), model)
 
 
 def probe_loss(model: MLLM, samples: list[Sample]) -> float:
@@ -123,23 +126,3 @@ def probe_loss(model: MLLM, samples: list[Sample]) -> float:
     model.eval()
     with torch.no_grad():
         return float(model.loss(samples))
-
-
-def _lr(step: int, config: TrainPlannerConfig) -> float:
-    if step < config.warmup:
-        return config.lr * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
-    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-
-def _save(model: MLLM, optimizer: torch.optim.Optimizer, out: str) -> None:
-    torch.save(optimizer.state_dict(), os.path.join(out, "optimizer.pt"))
-    model.save(out)
-
-
-def _bar(steps: range, progress: bool, start: int, total: int):
-    if not progress:
-        return steps
-    from tqdm import tqdm
-
-    return tqdm(steps, desc="train-planner", initial=start, total=total, dynamic_ncols=True)

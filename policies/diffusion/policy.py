@@ -74,12 +74,18 @@ class DiffusionPolicy(Policy):
         return loss, {"loss": float(loss.detach())}
 
     @torch.no_grad()
-    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
-        """Actions (B, T_a) discrete or (B, T_a, A) continuous, starting at the current (last observed) step."""
+    def predict_chunk(self, batch: dict[str, Any], generators: list[torch.Generator] | None = None) -> torch.Tensor:
+        """Actions (B, T_a) discrete or (B, T_a, A) continuous, starting at the current (last observed) step.
+
+        With `generators` (one per row) row b's noise comes from generators[b] (diffusers' schedulers draw
+        per row from a list too), so a row's draws do not depend on the rest of the batch."""
         model = self._guided_model(batch)
         shape = (batch["goal_ids"].shape[0], self.config.horizon, self.features.action_dim)
-        noise = torch.randn(shape, generator=self._generator).to(self.device)
-        chunk = self.sampler()(model, noise, self._generator)
+        if generators is None:
+            noise = torch.randn(shape, generator=self._generator)
+        else:
+            noise = torch.cat([torch.randn((1, *shape[1:]), generator=generator) for generator in generators])
+        chunk = self.sampler()(model, noise.to(self.device), self._generator if generators is None else generators)
         start = self.config.obs_horizon - 1
         executed = chunk[:, start: start + self.config.action_steps]
         if self.features.discrete:

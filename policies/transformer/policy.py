@@ -48,9 +48,13 @@ class TransformerPolicy(Policy):
         loss = (per_step * mask).sum() / mask.sum().clamp(min=1)
         return loss, {"loss": float(loss.detach())}
 
-    def predict_chunk(self, batch: dict[str, Any]) -> torch.Tensor:
+    def predict_chunk(self, batch: dict[str, Any], generators: list[torch.Generator] | None = None) -> torch.Tensor:
         features = self.backbone(batch["obs"], batch["goal_ids"], batch.get("goal_rgb"))[:, -1:]
-        actions = self.head.sample(features, self.config, self._generator)
+        if generators is None or not self.config.sample_actions:
+            actions = self.head.sample(features, self.config, self._generator)
+        else:  # each env's draw from its own generator, as when it acts alone
+            actions = torch.cat([self.head.sample(features[b: b + 1], self.config, generator)
+                                 for b, generator in enumerate(generators)])
         if not self.features.discrete:
             actions = self.stats["actions"].unnormalize(actions)
         return actions

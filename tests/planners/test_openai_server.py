@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -28,17 +29,27 @@ KEY_ENV = "EMBODIED_TEST_PLANNER_KEY"
 
 @pytest.fixture(scope="module")
 def server():
-    """A real server process on a free loopback port, requiring an API key; yields its base URL."""
-    env = {**os.environ, KEY_ENV: "secret-test-key"}
-    process = subprocess.Popen([sys.executable, "-m", "planners.serve", "--port", "0", "--api-key-env", KEY_ENV],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    """The real server (planners.serve.ChatServer) on a free loopback port, requiring an API key, in a thread
+    of this process so that the bundled model is loaded once per test run; yields its base URL."""
+    from planners.llm.model import LocalChatModel
+    from planners.serve import ChatServer
+
+    chat = ChatServer(("127.0.0.1", 0), LocalChatModel(), api_key="secret-test-key")
+    thread = threading.Thread(target=chat.serve_forever, daemon=True)
+    thread.start()
     try:
-        line = process.stdout.readline()  # printed once the model is loaded and the port bound
-        assert line.startswith("serving "), f"server did not start: {line!r}"
-        yield line.split(" on ")[1].strip()
+        yield f"http://127.0.0.1:{chat.server_address[1]}/v1"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        chat.shutdown()
+        chat.server_close()
+
+
+def test_the_server_command_refuses_a_missing_key_variable():
+    """`python -m planners.serve` itself: asking for a key from an unset variable is one clear error."""
+    env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+    result = subprocess.run([sys.executable, "-m", "planners.serve", "--api-key-env", KEY_ENV], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and f"{KEY_ENV}: that environment variable is not set" in result.stderr
 
 
 def post(url, body, key="secret-test-key"):

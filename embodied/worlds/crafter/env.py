@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
 from embodied.worlds.base import SubgoalEnv
-from embodied.worlds.crafter import vocab
+from embodied.worlds.crafter import vocab, worldgen
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
 NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
@@ -46,16 +46,18 @@ class CrafterEnv(SubgoalEnv):
 
     Success of the current subgoal is read from Crafter's own achievement counters: the subgoal
     "collect 3 wood" succeeds once `collect_wood` has been unlocked 3 more times since it was set.
-    `reset(seed=s)` regenerates the same world for the same `s`.
+    `reset(seed=s)` regenerates the same world for the same `s`; `fast_reset` builds it with the vectorised
+    generator (the same world bit for bit, the reset some 50x faster than with crafter's own).
     """
 
     world = "crafter"
     vocabulary = vocab.VOCABULARY
+    action_names = ACTIONS  # the discrete actions by name (the web demo's keyboard take over)
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(
         self, size: int = 64, max_steps: int = 10000, max_subgoal_steps: int = 300,
-        render_mode: str | None = "rgb_array",
+        render_mode: str | None = "rgb_array", fast_reset: bool = True,
     ) -> None:
         super().__init__()
         self.size = size
@@ -64,6 +66,8 @@ class CrafterEnv(SubgoalEnv):
         self.render_mode = render_mode
         self._env = crafter.Env(size=(size, size), length=max_steps, seed=0, reward=True)
         self._env._world.reset = _reproducible_reset(self._env._world)
+        if fast_reset:
+            worldgen.use_for_reset(self._env)
         self.observation_space = spaces.Dict({
             OBS_RGB: spaces.Box(0, 255, (size, size, 3), np.uint8),
             OBS_INVENTORY: spaces.Box(0, 9, (len(vocab.ITEMS),), np.uint8),
@@ -110,7 +114,10 @@ class CrafterEnv(SubgoalEnv):
         truncated = bool(done and not dead)
         return self._observation(rgb), float(reward), terminated, truncated, self._info(reward, info)
 
-    def render(self) -> np.ndarray:
+    def render(self, size: int | None = None) -> np.ndarray:
+        """The camera image; `size` renders the same view at another resolution (the web demo's 256 px)."""
+        if size is not None and size != self.size and self._env._player is not None:
+            return self._env.render((size, size))
         return self._last_rgb if self._last_rgb is not None else self._env.render()
 
     def close(self) -> None:

@@ -1,0 +1,62 @@
+"""Take over: the user drives Crafter with key events, hands back, and downloads the steps as an HDF5
+dataset (labelled with the subgoal they were taken under) that embodied.datasets and `embodied data info`
+read, and the episode as an mp4."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+
+def is_type(kind: str, **fields):
+    return lambda event: event["type"] == kind and all(event.get(k) == v for k, v in fields.items())
+
+
+def test_take_over_records_the_users_steps_as_a_dataset(demo, tmp_path):
+    from embodied.datasets.hdf5 import demo_names, open_dataset, read_episode
+    from embodied.worlds.crafter.env import ACTIONS
+
+    url = demo()
+    tab = demo.client(url)
+    tab.until(is_type("status", state="idle"))
+    tab.send(type="speed", value=2)
+    tab.send(type="instruct", text="make a stone pickaxe")
+    plan = tab.until(is_type("plan"))
+    tab.send(type="takeover")
+    tab.until(is_type("status", takeover=True))
+    keys = ["move_left", "move_left", "move_up", "do", "noop", "move_right"]
+    for action in keys:
+        tab.send(type="key", action=action)
+    for action in keys:
+        tab.until(lambda e, a=action: e["type"] == "step" and e["actor"] == "user" and e["action"] == a)
+    tab.send(type="handback")
+    tab.until(is_type("status", takeover=False))
+    tab.until(lambda e: e["type"] == "step" and e["actor"] == "expert")  # the agent drives again
+
+    path = tmp_path / "demo.hdf5"
+    path.write_bytes(urllib.request.urlopen(f"{url}/download/{tab.hello['session']}/demo.hdf5").read())
+    with open_dataset(path) as file:
+        names = demo_names(file)
+        assert len(names) == 1
+        episode = read_episode(file, names[0])
+    assert [ACTIONS[a] for a in episode.actions] == keys
+    assert episode.subgoals == [plan["subgoals"][0]] * len(keys)
+    assert episode.obs["rgb"].shape == (len(keys), 64, 64, 3) and episode.instruction == "make a stone pickaxe"
+    assert np.all(episode.subgoal_ids == episode.subgoal_ids[0])
+    info = subprocess.run([sys.executable, "-m", "embodied.cli.main", "data", "info", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert info.returncode == 0, info.stderr
+    assert "steps: 6" in info.stdout
+
+    video = urllib.request.urlopen(f"{url}/download/{tab.hello['session']}/episode.mp4").read()
+    assert len(video) > 1000 and video[4:8] == b"ftyp"
+    other = urllib.request.Request(f"{url}/download/not-a-session/demo.hdf5")
+    try:
+        urllib.request.urlopen(other)
+        raise AssertionError("an unknown session token must not download anything")
+    except urllib.error.HTTPError as error:
+        assert error.code == 404

@@ -1,0 +1,65 @@
+"""`select_actions` (one forward for many envs) gives each env the actions it gets acting alone."""
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from embodied.datasets.hdf5 import demo_names
+from embodied.training import build_policy
+
+TINY = {"dim": 32, "layers": 1, "heads": 2, "image_channels": 8}
+
+
+def _observations(path: str, steps: int) -> list[dict]:
+    with h5py.File(path) as handle:
+        demo = handle["data"][demo_names(handle)[0]]
+        return [{key: demo["obs"][key][i] for key in demo["obs"]} for i in range(steps)]
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("transformer", {"sample_actions": False}),  # argmax
+    ("transformer", {"sample_actions": True}),  # sampled (the default): per-env generators, the same draws
+    ("diffusion", {"sampler": "ddpm", "inference_steps": 4}),  # stochastic sampler, noise per row
+    ("diffusion", {"sampler": "ddim", "inference_steps": 4, "action_steps": 2}),
+])
+def test_batched_actions_equal_serial_actions(crafter_dataset, name, overrides):
+    torch.manual_seed(0)
+    policy, _ = build_policy(name, {**TINY, **overrides}, [crafter_dataset])
+    policy.eval()
+    observations, envs, steps = _observations(crafter_dataset, 10), 3, 8
+    alone = []
+    for env in range(envs):  # env e sees the observations from step e on, goal e % 2, seed 100 + e
+        policy.reset(seed=100 + env)
+        alone.append([policy.select_action(obs, env % 2) for obs in observations[env: env + steps]])
+    states = [policy.new_state() for _ in range(envs)]
+    for env, state in enumerate(states):
+        state.reset(seed=100 + env)
+    together = [policy.select_actions([observations[env + t] for env in range(envs)], [env % 2 for env in range(envs)],
+                                      states) for t in range(steps)]
+    assert [[together[t][env] for t in range(steps)] for env in range(envs)] == alone
+    assert all(isinstance(a, int) for a in together[0]) and np.isscalar(together[0][0])
+
+
+@pytest.mark.parametrize("name, overrides", [("transformer", {}), ("diffusion", {"sampler": "ddpm",
+                                                                                   "inference_steps": 4})])
+def test_continuous_batched_actions_equal_up_to_rounding_and_exactly_unbatched(bimodal_dataset, name, overrides):
+    torch.manual_seed(0)
+    policy, _ = build_policy(name, {"dim": 32, "layers": 1, "heads": 2, **overrides}, [bimodal_dataset])
+    policy.eval()
+    observations, envs, steps = _observations(bimodal_dataset, 12), 3, 6
+    alone = []
+    for env in range(envs):
+        policy.reset(seed=100 + env)
+        alone.append([policy.select_action(obs, 0) for obs in observations[env: env + steps]])
+    for batched in (True, False):
+        states = [policy.new_state() for _ in range(envs)]
+        for env, state in enumerate(states):
+            state.reset(seed=100 + env)
+        together = [policy.select_actions([observations[env + t] for env in range(envs)], [0] * envs, states,
+                                          batched) for t in range(steps)]
+        result = np.array([[together[t][env] for t in range(steps)] for env in range(envs)])
+        if batched:
+            np.testing.assert_allclose(result, np.array(alone), atol=1e-5)
+        else:
+            np.testing.assert_array_equal(result, np.array(alone))

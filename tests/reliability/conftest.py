@@ -1,0 +1,45 @@
+"""The real CLI as a subprocess, run from this checkout (works in any clone): the `cli` fixture."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Cli:
+    """`embodied ...` run with this checkout's code on PYTHONPATH, one thread, headless GL."""
+
+    root = ROOT
+    tiny_train = ("policy.dim=32", "policy.layers=1", "policy.heads=2", "policy.image_channels=8",
+                  "policy.obs_horizon=2", "train.batch_size=8", "train.warmup_steps=5", "train.log_every=5",
+                  "train.device=cpu")
+
+    @staticmethod
+    def env() -> dict[str, str]:
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "MUJOCO_GL": "egl"}
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "embodied.cli.main", *args]
+
+    def run(self, *args: str, cwd: str | os.PathLike | None = None, timeout: float = 300
+            ) ->  subprocess.CompletedProcess:
+        """Run `embodied ARGS` to completion; stdout/stderr captured as text."""
+        return subprocess.run(self.command(*args), cwd=cwd or ROOT, env=self.env(), capture_output=True, text=True,
+                              timeout=timeout)
+
+    def start(self, *args: str, cwd: str | os.PathLike | None = None) -> subprocess.Popen:
+        """Start `embodied ARGS` in the background (stdout discarded, stderr kept for asserts)."""
+        return subprocess.Popen(self.command(*args), cwd=cwd or ROOT, env=self.env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    return Cli()

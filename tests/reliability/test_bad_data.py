@@ -1,0 +1,148 @@
+"""Corrupt datasets through the real CLI: `data info` and `train` refuse them in one line naming file, episode
+and key (exit 2); the reader under random corruptions (hypothesis) raises DatasetError or reads cleanly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embodied.datasets.hdf5 import DatasetError, demo_names, open_dataset, read_episode
+from embodied.datasets.windows import WindowDataset, WindowSpec
+
+
+def _replace(demo: h5py.Group, key: str, values: np.ndarray) -> None:
+    del demo[key]
+    demo.create_dataset(key, data=values)
+
+
+def _short_ids(demo):
+    _replace(demo, "subgoal_ids", demo["subgoal_ids"][:-3])
+
+
+def _ids_outside(demo):
+    _replace(demo, "subgoal_ids", demo["subgoal_ids"][()] + 1000)
+
+
+def _nan_obs(demo):
+    values = demo["obs/inventory"][()].astype(np.float32)
+    values[2, 0] = np.nan
+    _replace(demo, "obs/inventory", values)
+
+
+def _action_out_of_range(demo):
+    _replace(demo, "actions", np.where(np.arange(len(demo["actions"])) == 4, 99, demo["actions"][()]))
+
+
+def _nan_action(demo):
+    values = demo["actions"][()].astype(np.float32)
+    values[1] = np.nan
+    _replace(demo, "actions", values)
+
+
+CASES = {  # corruption of demo_1 -> what the one line must say
+    "short subgoal_ids": (_short_ids, "demo_1/subgoal_ids has"),
+    "ids outside the table": (_ids_outside, "demo_1/subgoal_ids: id"),
+    "NaN observation": (_nan_obs, "demo_1/obs/inventory: holds NaN"),
+    "action out of range": (_action_out_of_range, "demo_1/actions: step 4 has action 99"),
+    "NaN discrete action": (_nan_action, "demo_1/actions: holds NaN"),
+}
+
+
+def _corrupt(source: str, target, corruption) -> str:
+    shutil.copy(source, target)
+    with h5py.File(target, "a") as file:
+        corruption(file["data/demo_1"])
+    return str(target)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_data_info_refuses_a_corrupt_episode_in_one_line(cli, crafter_dataset, tmp_path, case):
+    corruption, expected = CASES[case]
+    path = _corrupt(crafter_dataset, tmp_path / "bad.hdf5", corruption)
+    result = cli.run("data", "info", path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"embodied data: error: {path}: ") and expected in result.stderr
+
+
+def test_bad_env_args_is_one_line(cli, crafter_dataset, tmp_path):
+    path = tmp_path / "bad.hdf5"
+    shutil.copy(crafter_dataset, path)
+    with h5py.File(path, "a") as file:
+        file["data"].attrs["env_args"] = "{not json"
+    result = cli.run("data", "info", str(path))
+    assert result.returncode == 2 and "data.attrs['env_args'] is not valid JSON" in result.stderr
+    with h5py.File(path, "a") as file:
+        file["data"].attrs["env_args"] = '{"discrete": true}'
+    assert "has no env_name" in cli.run("data", "info", str(path)).stderr
+
+
+@pytest.mark.parametrize("case", ["short subgoal_ids", "NaN discrete action"])
+def test_train_refuses_a_corrupt_dataset_before_training(cli, crafter_dataset, tmp_path, case):
+    corruption, expected = CASES[case]
+    path = _corrupt(crafter_dataset, tmp_path / "bad.hdf5", corruption)
+    result = cli.run("train", f"dataset={path}", f"out={tmp_path / 'run'}", *cli.tiny_train, "train.steps=5")
+    assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+
+
+def _read_everything(path: str) -> None:
+    with open_dataset(path) as file:
+        for name in demo_names(file):
+            read_episode(file, name)
+    WindowDataset(path, WindowSpec(obs_horizon=2, action_start=-1, action_horizon=2))
+
+
+FUZZED = []
+
+
+@pytest.fixture(scope="module")
+def small_file(crafter_dataset, tmp_path_factory) -> bytes:
+    """The real dataset cut to its first episode, as bytes (a corruption hits real layout often)."""
+    path = tmp_path_factory.mktemp("fuzz") / "one.hdf5"
+    with h5py.File(crafter_dataset, "r") as source, h5py.File(path, "w") as target:
+        source.copy("data", target, without_attrs=False)
+        for name in demo_names(target)[1:]:
+            del target["data"][name]
+    return path.read_bytes()
+
+
+FUZZ_SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None,
+                         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_random_corruptions_are_dataset_errors_or_clean_reads(small_file, tmp_path, data):
+    raw = bytearray(small_file)
+    kind = data.draw(st.sampled_from(["flip", "overwrite", "truncate", "zero"]))
+    if kind == "truncate":
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    else:
+        start = data.draw(st.integers(0, len(raw) - 1))
+        length = data.draw(st.integers(1, 64))
+        for offset in range(start, min(len(raw), start + length)):
+            raw[offset] = (raw[offset] ^ data.draw(st.integers(1, 255))) if kind == "flip" else \
+                (data.draw(st.integers(0, 255)) if kind == "overwrite" else 0)
+    path = tmp_path / f"fuzz{len(FUZZED)}.hdf5"
+    path.write_bytes(bytes(raw))
+    FUZZED.append(kind)
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.alarm(20)  # a read that never ends is a failure, not a hung suite
+    try:
+        _read_everything(str(path))
+    except DatasetError as error:
+        assert "\n" not in str(error)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        path.unlink()
+
+
+def _too_slow(signum, frame):
+    raise AssertionError("reading a corrupted file took over 20 s")

@@ -36,6 +36,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_port(port: int, timeout: float) -> None:
+    """Until the server accepts connections (it prints its URL before uvicorn has bound the port)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+            return
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as handle:
         for line in handle:
@@ -100,7 +113,7 @@ def main() -> int:
     rows = []
     try:
         assert server.stdout is not None and "open http" in server.stdout.readline()
-        time.sleep(1.0)
+        wait_for_port(port, 120.0)
         url = f"ws://127.0.0.1:{port}/ws"
         for speed in args.speeds:
             for sessions in args.sessions:

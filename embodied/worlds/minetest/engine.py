@@ -2,7 +2,7 @@
 embodied bridge mod, and the file channel to the mod (cmd.json in, state.json out, one reply per command).
 
 The player is moved by the mod, not by the client's physics, so the state is lock-step with the commands;
-only the pixels are grabbed in real time (`frame_wait` after the reply, see README: non-determinism).
+only the pixels are rendered in real time: `grab` waits until the frame stops changing (README: non-determinism).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 
 from embodied.registry import MissingDependencyError
 
+FRAME_SECONDS = 1 / 60  # the client's fps_max
 MOD = Path(__file__).parent / "mod" / "embodied"
 CLIENT_CONF = """screen_w = {width}
 screen_h = {height}
@@ -34,12 +35,17 @@ show_debug = false
 enable_minimap = false
 dedicated_server_step = 0.01
 time_speed = 0
+world_start_time = 12000
 server_map_save_interval = 100000
 menu_clouds = false
 port = {port}
 enable_damage = false
 creative_mode = false
 keymap_toggle_chat = KEY_F2
+view_bobbing_amount = 0
+enable_waving_leaves = false
+enable_waving_plants = false
+enable_waving_water = false
 hud_scaling = 0.5
 gui_scaling = 0.6
 show_nametags = false
@@ -72,9 +78,10 @@ def _free_port() -> int:
 class MinetestProcess:
     """One Xvfb + one Minetest client; `command(op=...)` returns the mod's state reply (a dict)."""
 
-    def __init__(self, width: int = 256, height: int = 160, frame_wait: float = 0.05,
-                 start_timeout: float = 90.0) -> None:
-        self.width, self.height, self.frame_wait = width, height, frame_wait
+    def __init__(self, width: int = 256, height: int = 160, frame_wait: float = 0.03,
+                 settle_timeout: float = 0.5, start_timeout: float = 90.0) -> None:
+        self.width, self.height, self.frame_wait, self.settle_timeout = width, height, frame_wait, settle_timeout
+        self.unsettled = 0  # frames returned before they stopped changing (see grab)
         self.root = Path(tempfile.mkdtemp(prefix="embodied-minetest-"))
         self.world = self.root / "world"
         self.seq = 0
@@ -121,6 +128,7 @@ class MinetestProcess:
             time.sleep(0.5)
             subprocess.run(["xdotool", "search", "--sync", "--name", "Minetest", "windowfocus", "--sync",
                             "key", "F2"], env=env, timeout=10, capture_output=True, check=False)
+            time.sleep(2.0)  # the "Chat hidden" status line fades out
 
     @property
     def recipes(self) -> dict[str, Any]:
@@ -149,15 +157,26 @@ class MinetestProcess:
             time.sleep(0.002)
 
     def grab(self) -> np.ndarray:
-        """The client's current frame, (H, W, 3) uint8, `frame_wait` seconds after the last reply."""
+        """The client's frame once it has settled, (H, W, 3) uint8: `frame_wait` seconds after the last reply,
+        then until two grabs one frame apart are equal (at most `settle_timeout` seconds)."""
         from PIL import ImageGrab
 
-        if self.frame_wait:
-            time.sleep(self.frame_wait)
-        image = ImageGrab.grab(xdisplay=self.display).convert("RGB")
-        if image.size != (self.width, self.height):
-            image = image.resize((self.width, self.height))
-        return np.asarray(image, dtype=np.uint8)
+        time.sleep(self.frame_wait)
+        deadline = time.monotonic() + self.settle_timeout
+        frame = np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.uint8)
+        while time.monotonic() < deadline:
+            time.sleep(FRAME_SECONDS)
+            again = np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.uint8)
+            if np.array_equal(again, frame):
+                break
+            frame = again
+        else:
+            self.unsettled += 1
+        if frame.shape[:2] != (self.height, self.width):
+            from PIL import Image
+
+            frame = np.asarray(Image.fromarray(frame).resize((self.width, self.height)))
+        return frame
 
     def _check_alive(self) -> None:
         if self._client is not None and self._client.poll() is not None:

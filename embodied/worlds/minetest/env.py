@@ -39,7 +39,7 @@ class MinetestEnv(SubgoalEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, size: int = 64, max_steps: int = 3000, max_subgoal_steps: int = 400,
-                 frame_wait: float = 0.05, render_mode: str | None = "rgb_array") -> None:
+                 frame_wait: float = 0.03, render_mode: str | None = "rgb_array") -> None:
         super().__init__()
         self.size, self.max_steps, self.max_subgoal_steps = size, max_steps, max_subgoal_steps
         self.render_mode = render_mode

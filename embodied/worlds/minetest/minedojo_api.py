@@ -6,6 +6,7 @@ written for MineDojo runs here unchanged."""
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ class MinetestMineDojoEnv:
     """One Minetest task behind MineDojo's API; `state` is the mod's last privileged reply (nodes, pose)."""
 
     def __init__(self, task_id: str = "harvest_1_log", image_size: tuple[int, int] = (160, 256), seed: int = 0,
-                 max_steps: int = 1000, frame_wait: float = 0.05) -> None:
+                 max_steps: int = 1000, frame_wait: float = 0.03, reset_wait: float = 0.3) -> None:
         self.task: Task = task(task_id)
         self.task_id, self.task_prompt = task_id, self.task.prompt
         self.task_guidance = f"obtain {self.task.quantity} {self.task.target.replace('_', ' ')}"
@@ -51,7 +52,7 @@ class MinetestMineDojoEnv:
         self.action_space = spaces.MultiDiscrete(ACTION_NVEC)
         self.engine = MinetestProcess(width=image_size[1], height=image_size[0], frame_wait=frame_wait)
         self.state: dict[str, Any] = {}
-        self.steps = 0
+        self.steps, self.reset_wait, self._first_reset = 0, reset_wait, True
         self._inventory: dict[str, int] = {}
 
     def seed(self, seed: int | None = None) -> None:
@@ -65,6 +66,8 @@ class MinetestMineDojoEnv:
         self.state = self.engine.command(op="reset", inventory=start, timeofday=0.5, **layout(self._seed))
         self.steps = 0
         self._inventory = self.inventory_counts()
+        time.sleep(self.reset_wait * (4 if self._first_reset else 1))  # the client meshes the rebuilt arena
+        self._first_reset = False
         return self._observation({})
 
     def step(self, action: Any) -> tuple[dict[str, Any], float, bool, dict[str, Any]]:

@@ -41,9 +41,10 @@ _SPLIT = re.compile(r",|;|\bthen\b|\band\b|\bafter that\b|\bfinally\b|\bfirst\b|
 _TASK_ID = re.compile(r"^(?:techtree_from_\w+?_to_|harvest_(\d+)_)(\w+?)(?:_with_\w+)?$")
 
 
-def craftable(item: str, inventory: dict[str, int], table_near: bool) -> bool:
-    """Whether `item` (a MineDojo name) can be crafted now."""
-    recipe = RECIPES.get(item)
+def craftable(item: str, inventory: dict[str, int], table_near: bool,
+              recipes: dict[str, Recipe] | None = None) -> bool:
+    """Whether `item` (a MineDojo name) can be crafted now (by `recipes`, default minetest_game's)."""
+    recipe = (RECIPES if recipes is None else recipes).get(item)
     return recipe is not None and (table_near or not recipe.table) and \
         all(inventory.get(name, 0) >= count for name, count in recipe.uses)
 
@@ -87,7 +88,8 @@ def parse_instruction(instruction: str) -> list[Subgoal]:
 class _State:
     """Simulated inventory and whether a crafting table stands in reach."""
 
-    def __init__(self, observation: dict[str, Any]) -> None:
+    def __init__(self, observation: dict[str, Any], recipes: dict[str, Recipe]) -> None:
+        self.recipes = recipes
         self.inventory = {k: int(v) for k, v in (observation.get("inventory") or {}).items()}
         self.table = bool(observation.get("table_in_reach"))
 
@@ -102,7 +104,7 @@ class _State:
             return "" if not tools or any(self.have(t) for t in tools) else f"a {' or '.join(tools)}"
         if verb == "place":
             return "" if self.have("crafting_table") else "a crafting table in the inventory"
-        recipe = RECIPES[item]
+        recipe = self.recipes[item]
         missing = [f"{n} {name} (has {self.have(name)})" for name, n in recipe.uses if self.have(name) < n]
         missing += ["a placed crafting table"] if recipe.table and not self.table else []
         return " and ".join(missing)
@@ -115,9 +117,9 @@ class _State:
             self.inventory["crafting_table"] -= 1
             self.table = True
         else:
-            for name, n in RECIPES[item].uses:
+            for name, n in self.recipes[item].uses:
                 self.inventory[name] -= n
-            self.inventory[item] = self.have(item) + RECIPES[item].gives
+            self.inventory[item] = self.have(item) + self.recipes[item].gives
 
     def achieve(self, target: Subgoal, steps: list[Subgoal], depth: int = 0) -> None:
         """Append the steps that make `target` runnable, then `target` itself."""
@@ -129,7 +131,7 @@ class _State:
         elif verb == "place" and not self.have("crafting_table"):
             self.achieve(vocab.make_subgoal("craft_crafting_table"), steps, depth + 1)
         elif verb == "craft":
-            recipe = RECIPES[item]
+            recipe = self.recipes[item]
             if recipe.table and not self.table:
                 self.achieve(vocab.make_subgoal("place_crafting_table"), steps, depth + 1)
             for _ in range(8):  # one ingredient's steps may use up another (planks for sticks)
@@ -146,7 +148,7 @@ class _State:
             deficit = amount - self.have(item)
             if item in SOURCES:
                 self.achieve(vocab.make_subgoal(f"collect_{item}", deficit), steps, depth + 1)
-            elif item in RECIPES:
+            elif item in self.recipes:
                 self.achieve(vocab.make_subgoal(f"craft_{item}"), steps, depth + 1)
             else:
                 raise InvalidPlanError(f"no way to obtain {item!r} in the minetest world")
@@ -168,20 +170,24 @@ def merge_collection(steps: list[Subgoal]) -> list[Subgoal]:
     return merged
 
 
-class MinetestRules(Rules):
-    """Plans over RECIPES and SOURCES from the `describe()` inventory and table_in_reach."""
+class CraftingRules(Rules):
+    """Plans over a recipe table and SOURCES from the `describe()` inventory and table_in_reach (the minedojo
+    world uses the same rules with Minecraft's recipes)."""
+
+    def __init__(self, recipes: dict[str, Recipe]) -> None:
+        self.recipes = recipes
 
     def parse(self, instruction: str) -> list[Subgoal]:
         return parse_instruction(instruction)
 
     def expand(self, goals: list[Subgoal], observation: dict[str, Any]) -> list[Subgoal]:
-        state, steps = _State(observation), []
+        state, steps = _State(observation, self.recipes), []
         for goal in goals:
             state.achieve(goal, steps)
         return merge_collection(steps)
 
     def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
-        state = _State(observation)
+        state = _State(observation, self.recipes)
         for number, subgoal in enumerate(subgoals, 1):
             missing = state.lacks(vocab.parse(subgoal))
             if missing:
@@ -202,4 +208,4 @@ class MinetestRules(Rules):
         return Plan(instruction, self.expand(self.parse(instruction), observation), "symbolic")
 
 
-RULES = MinetestRules()
+RULES = CraftingRules(RECIPES)

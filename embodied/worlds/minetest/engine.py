@@ -101,7 +101,8 @@ class MinetestProcess:
         (self.world / "world.mt").write_text(WORLD_MT)
         (self.world / "map_meta.txt").write_text(MAP_META)
         conf = self.root / "minetest.conf"
-        conf.write_text(CLIENT_CONF.format(width=self.width, height=self.height, port=_free_port()))
+        port = _free_port()  # singleplayer still serves on a UDP port: one per client, so several run at once
+        conf.write_text(CLIENT_CONF.format(width=self.width, height=self.height, port=port))
         read, write = os.pipe()
         self._xvfb = subprocess.Popen(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{self.width}x{self.height}x24", "-nolisten", "tcp"],
@@ -112,7 +113,7 @@ class MinetestProcess:
         env = dict(os.environ, DISPLAY=self.display, HOME=str(self.root), LIBGL_ALWAYS_SOFTWARE="1")
         self._log = open(self.root / "client.log", "wb")  # noqa: SIM115 (closed in close())
         self._client = subprocess.Popen(
-            [binary, "--go", "--world", str(self.world), "--config", str(conf), "--name", "agent"],
+            [binary, "--go", "--world", str(self.world), "--config", str(conf), "--name", "agent", "--port", str(port)],
             env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.root)
         deadline = time.monotonic() + timeout
         while not (self.world / "recipes.json").exists():

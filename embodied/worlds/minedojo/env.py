@@ -19,6 +19,7 @@ from embodied.registry import MissingDependencyError
 from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
 from embodied.worlds.base import SubgoalEnv
 from embodied.worlds.minedojo import adapter, vocab
+from embodied.worlds.minetest import items
 
 INSTALL = ("MineDojo 0.1 in a Python 3.9 venv (pip 24.0, setuptools 65.5.0, wheel 0.38.4, "
            "`pip install --no-build-isolation gym==0.21.0 'numpy<2' minedojo`; embodied/worlds/minetest/README.md)")
@@ -58,7 +59,7 @@ class MineDojoEnv(SubgoalEnv):
         minedojo = import_minedojo()
         self.task_id, self.size, self.max_subgoal_steps = task_id, size, max_subgoal_steps
         self._env = minedojo.make(task_id=task_id, image_size=tuple(image_size), seed=seed)
-        self._craft_items = list(__import__("minedojo.sim.mc_meta.mc", fromlist=["mc"]).ALL_CRAFT_SMELT_ITEMS)
+        self._craft_items = list(items.CRAFT_ITEMS)  # MineDojo's ALL_CRAFT_SMELT_ITEMS (tested against it)
         self.observation_space = spaces.Dict({
             OBS_RGB: spaces.Box(0, 255, (size, size, 3), np.uint8),
             OBS_INVENTORY: spaces.Box(0, 255, (len(adapter.INVENTORY),), np.uint8),

@@ -31,10 +31,11 @@ class MinetestExpert(Expert):
         super().__init__(env, noise, seed)
         self.minetest: MinetestEnv = env.unwrapped
         self._last_pos: np.ndarray | None = None
-        self._unstick = 0
+        self._unstick: list[str] = []  # moves left of a detour around an obstacle
+        self._detours = 0
 
     def reset(self) -> None:
-        self._last_pos, self._unstick = None, 0
+        self._last_pos, self._unstick, self._detours = None, [], 0
 
     def act(self, observation: dict[str, np.ndarray]) -> int:
         subgoal = self.minetest.subgoal
@@ -105,11 +106,14 @@ class MinetestExpert(Expert):
             return "turn_left" if error > 0 else "turn_right"
         if math.hypot(dx, dz) <= stop:
             return None
-        if self._unstick > 0:
-            self._unstick -= 1
-            return "left"
+        if self._unstick:
+            return self._unstick.pop()
         if self._last_pos is not None and np.linalg.norm(pos - self._last_pos) < 0.05:
-            self._unstick = 4
+            side = ("left", "right")[self._detours % 2]  # blocked: back off, sidestep (alternating sides)
+            self._detours += 1
+            self._unstick = [side] * (3 + self._detours % 3) + ["back", "back"]
+            self._last_pos = None
+            return self._unstick.pop()
         self._last_pos = pos
         return "forward"
 

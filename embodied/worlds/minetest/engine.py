@@ -165,14 +165,15 @@ class MinetestProcess:
         time.sleep(self.frame_wait)
         deadline = time.monotonic() + self.settle_timeout
         frame = np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.uint8)
-        while time.monotonic() < deadline:
+        while self.settle_timeout > 0:
             time.sleep(FRAME_SECONDS)
             again = np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.uint8)
             if np.array_equal(again, frame):
                 break
             frame = again
-        else:
-            self.unsettled += 1
+            if time.monotonic() > deadline:
+                self.unsettled += 1
+                break
         if frame.shape[:2] != (self.height, self.width):
             from PIL import Image
 

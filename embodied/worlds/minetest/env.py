@@ -39,11 +39,12 @@ class MinetestEnv(SubgoalEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, size: int = 64, max_steps: int = 3000, max_subgoal_steps: int = 400,
-                 frame_wait: float = 0.03, render_mode: str | None = "rgb_array") -> None:
+                 frame_wait: float = 0.03, settle: bool = True, render_mode: str | None = "rgb_array") -> None:
         super().__init__()
         self.size, self.max_steps, self.max_subgoal_steps = size, max_steps, max_subgoal_steps
         self.render_mode = render_mode
-        self.minedojo = MinetestMineDojoEnv("harvest_1_log", seed=0, max_steps=max_steps, frame_wait=frame_wait)
+        self.minedojo = MinetestMineDojoEnv("harvest_1_log", seed=0, max_steps=max_steps, frame_wait=frame_wait,
+                                            settle=settle)
         self.observation_space = spaces.Dict({
             OBS_RGB: spaces.Box(0, 255, (size, size, 3), np.uint8),
             OBS_INVENTORY: spaces.Box(0, 255, (len(items.INVENTORY),), np.uint8),

@@ -44,13 +44,14 @@ class MinetestMineDojoEnv:
     """One Minetest task behind MineDojo's API; `state` is the mod's last privileged reply (nodes, pose)."""
 
     def __init__(self, task_id: str = "harvest_1_log", image_size: tuple[int, int] = (160, 256), seed: int = 0,
-                 max_steps: int = 1000, frame_wait: float = 0.03, reset_wait: float = 0.3) -> None:
+                 max_steps: int = 1000, frame_wait: float = 0.03, reset_wait: float = 0.3, settle: bool = True) -> None:
         self.task: Task = task(task_id)
         self.task_id, self.task_prompt = task_id, self.task.prompt
         self.task_guidance = f"obtain {self.task.quantity} {self.task.target.replace('_', ' ')}"
         self.image_size, self.max_steps, self._seed = image_size, max_steps, seed
         self.action_space = spaces.MultiDiscrete(ACTION_NVEC)
-        self.engine = MinetestProcess(width=image_size[1], height=image_size[0], frame_wait=frame_wait)
+        self.engine = MinetestProcess(width=image_size[1], height=image_size[0], frame_wait=frame_wait,
+                                      settle_timeout=0.5 if settle else 0.0)
         self.state: dict[str, Any] = {}
         self.steps, self.reset_wait, self._first_reset = 0, reset_wait, True
         self._inventory: dict[str, int] = {}

@@ -2,7 +2,7 @@
 the platform's Discrete action names to MineDojo's 8-integer vectors.
 
 Numpy only and Python 3.9-compatible, so the tests can load this file inside MineDojo's own venv and check it
-against the real `minedojo.make()` spaces (tests/worlds/minedojo).
+against the real `minedojo.make()` spaces (tests/worlds/minedojo_world).
 """
 
 from __future__ import annotations

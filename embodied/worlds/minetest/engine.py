@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG), even on SIGKILL."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+
+
+def _stop(processes: list[subprocess.Popen], root: Path) -> None:
+    """Terminate the client and Xvfb (client first), remove the temporary folder."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    shutil.rmtree(root, ignore_errors=True)
+
+
 class MinetestProcess:
     """One Xvfb + one Minetest client; `command(op=...)` returns the mod's state reply (a dict)."""
 
@@ -85,8 +107,10 @@ class MinetestProcess:
         self.root = Path(tempfile.mkdtemp(prefix="embodied-minetest-"))
         self.world = self.root / "world"
         self.seq = 0
-        self._xvfb: subprocess.Popen | None = None
+        self._processes: list[subprocess.Popen] = []  # client first, then Xvfb
         self._client: subprocess.Popen | None = None
+        # an env never closed (a collect worker, an interrupted test) still stops its processes at exit
+        self._finalizer = weakref.finalize(self, _stop, self._processes, self.root)
         try:
             self._start(find_binary(), start_timeout)
         except BaseException:
@@ -104,9 +128,9 @@ class MinetestProcess:
         port = _free_port()  # singleplayer still serves on a UDP port: one per client, so several run at once
         conf.write_text(CLIENT_CONF.format(width=self.width, height=self.height, port=port))
         read, write = os.pipe()
-        self._xvfb = subprocess.Popen(
+        self._processes.append(subprocess.Popen(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{self.width}x{self.height}x24", "-nolisten", "tcp"],
-            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
         os.close(write)
         with os.fdopen(read) as pipe:
             self.display = ":" + pipe.readline().strip()
@@ -114,7 +138,8 @@ class MinetestProcess:
         self._log = open(self.root / "client.log", "wb")  # noqa: SIM115 (closed in close())
         self._client = subprocess.Popen(
             [binary, "--go", "--world", str(self.world), "--config", str(conf), "--name", "agent", "--port", str(port)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.root)
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.root, preexec_fn=_die_with_parent)
+        self._processes.insert(0, self._client)
         deadline = time.monotonic() + timeout
         while not (self.world / "recipes.json").exists():
             self._check_alive()
@@ -186,16 +211,8 @@ class MinetestProcess:
             raise MinetestError(f"minetest exited with code {self._client.returncode}: {tail}")
 
     def close(self) -> None:
-        for process in (self._client, self._xvfb):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        self._client = self._xvfb = None
+        self._finalizer()
+        self._client = None
         if getattr(self, "_log", None) is not None:
             self._log.close()
             self._log = None
-        shutil.rmtree(self.root, ignore_errors=True)

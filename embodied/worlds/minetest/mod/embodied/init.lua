@@ -2,6 +2,9 @@
 -- command (state.json). The player does not move by itself (physics zeroed): every step moves, turns, digs,
 -- crafts and places server-side, so the state after step n depends only on the seed and the n actions.
 local bridge = {seq = -1, dig_pos = nil, dig_time = 0, ready = false, pending = nil}
+-- The pose is the mod's own: the client still sends its (possibly stale) position and look to the server,
+-- so every step starts from this copy and sets it again, never from p:get_pos().
+local pose = {pos = {x = 0, y = 0.5, z = 0}, yaw = 0, pitch = 0}
 local WORLD = minetest.get_worldpath()
 local R, FLOOR, TOP = 20, 0, 14           -- arena half size, floor top y, sky clear up to y
 local MOVE, DIG_STEP, REACH = 0.25, 0.25, 4.5
@@ -49,8 +52,8 @@ local function supported(pos)
 end
 
 local function move(p, action)
-  local pos = p:get_pos()
-  local yaw = p:get_look_horizontal()
+  local pos = vector.new(pose.pos)
+  local yaw = pose.yaw
   local fwd = ({0, 1, -1})[action[1] + 1]
   local side = ({0, -1, 1})[action[2] + 1]  -- left, right
   local speed = MOVE * ({1, 1, 0.3, 1.3})[action[3] + 1]
@@ -69,18 +72,22 @@ local function move(p, action)
     if supported(pos) or pos.y < FLOOR - 8 then break end
     pos.y = pos.y - 1
   end
+  pose.pos = pos
   p:set_pos(pos)
 end
 
 local function turn(p, action)
-  local pitch = p:get_look_vertical() + math.rad((action[4] - 12) * 15)
-  p:set_look_vertical(math.max(-math.pi / 2, math.min(math.pi / 2, pitch)))
-  p:set_look_horizontal(p:get_look_horizontal() - math.rad((action[5] - 12) * 15))
+  pose.pitch = math.max(-math.pi / 2, math.min(math.pi / 2, pose.pitch + math.rad((action[4] - 12) * 15)))
+  pose.yaw = (pose.yaw - math.rad((action[5] - 12) * 15)) % (2 * math.pi)
+  p:set_look_vertical(pose.pitch)
+  p:set_look_horizontal(pose.yaw)
 end
 
 local function pointed(p)
-  local eye = vector.add(p:get_pos(), {x = 0, y = p:get_properties().eye_height, z = 0})
-  local ray = minetest.raycast(eye, vector.add(eye, vector.multiply(p:get_look_dir(), REACH)), false, false)
+  local eye = vector.add(pose.pos, {x = 0, y = p:get_properties().eye_height, z = 0})
+  local dir = {x = -math.sin(pose.yaw) * math.cos(pose.pitch), y = -math.sin(pose.pitch),
+               z = math.cos(pose.yaw) * math.cos(pose.pitch)}
+  local ray = minetest.raycast(eye, vector.add(eye, vector.multiply(dir, REACH)), false, false)
   for thing in ray do
     if thing.type == "node" then return thing end
   end
@@ -143,11 +150,11 @@ local function craft(p, output)   -- the engine's own recipes; 3x3 ones need a c
       end
       local width = math.max(recipe.width, 1)
       local big = width > 2 or math.ceil(last / width) > 2
-      local table_near = minetest.find_node_near(p:get_pos(), 3, "embodied:crafting_table", true)
+      local table_near = minetest.find_node_near(vector.round(pose.pos), 3, "embodied:crafting_table", true)
       if has_all(inv, needs) and (not big or table_near) then
         for item, count in pairs(needs) do take(inv, item, count) end
         local leftover = inv:add_item("main", ItemStack(recipe.output))
-        if not leftover:is_empty() then minetest.add_item(p:get_pos(), leftover) end
+        if not leftover:is_empty() then minetest.add_item(pose.pos, leftover) end
         return true
       end
     end
@@ -176,14 +183,14 @@ local function functional(p, action, cmd)
   if op == 2 then
     local stack = p:get_wielded_item()
     if not stack:is_empty() then
-      minetest.add_item(vector.add(p:get_pos(), {x = 0, y = 1.2, z = 0}), stack:take_item(1))
+      minetest.add_item(vector.add(pose.pos, {x = 0, y = 1.2, z = 0}), stack:take_item(1))
       p:set_wielded_item(stack)
     end
   end
 end
 
 local function state(p, cmd)
-  local pos, inv = p:get_pos(), p:get_inventory()
+  local pos, inv = pose.pos, p:get_inventory()
   local items = {}
   for index, stack in ipairs(inv:get_list("main")) do
     items[index] = {stack:get_name(), stack:get_count(), stack:get_wear()}
@@ -200,7 +207,7 @@ local function state(p, cmd)
   end
   return {
     seq = cmd.seq, ready = bridge.ready, pos = {pos.x, pos.y, pos.z},
-    yaw = p:get_look_horizontal(), pitch = p:get_look_vertical(), wield = p:get_wield_index(),
+    yaw = pose.yaw, pitch = pose.pitch, wield = p:get_wield_index(),
     inventory = items, voxels = voxels, hp = p:get_hp(), breath = p:get_breath(),
     pointed = thing and {thing.under.x, thing.under.y, thing.under.z, minetest.get_node(thing.under).name} or false,
     nodes = found, light = minetest.get_node_light(base) or 0, time = minetest.get_timeofday(),
@@ -255,8 +262,9 @@ local function reset(p, cmd)
   inv:set_list("main", {}); inv:set_list("craft", {})
   for _, item in ipairs(cmd.inventory or {}) do inv:add_item("main", ItemStack(item)) end
   p:set_hp(20); p:set_breath(10)
-  p:set_pos({x = cmd.spawn[1], y = FLOOR + 0.5, z = cmd.spawn[2]})
-  p:set_look_horizontal(cmd.spawn[3]); p:set_look_vertical(0)
+  pose = {pos = {x = cmd.spawn[1], y = FLOOR + 0.5, z = cmd.spawn[2]}, yaw = cmd.spawn[3], pitch = 0}
+  p:set_pos(pose.pos)
+  p:set_look_horizontal(pose.yaw); p:set_look_vertical(pose.pitch)
   minetest.set_timeofday(cmd.timeofday or 0.5)
   bridge.dig_pos, bridge.dig_time, bridge.ready = nil, 0, true
 end

@@ -86,6 +86,8 @@ WORLDS: dict[str, str] = {
     "fetch_push": "embodied.worlds.fetch:PUSH",
     "fetch_pick_and_place": "embodied.worlds.fetch:PICK_AND_PLACE",
     "fetch_slide": "embodied.worlds.fetch:SLIDE",
+    "minetest": "embodied.worlds.minetest:WORLD",
+    "minedojo": "embodied.worlds.minedojo:WORLD",  # needs MineDojo 0.1 + Java 8 (minetest/README.md)
 }
 
 

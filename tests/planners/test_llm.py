@@ -75,7 +75,7 @@ def test_grounded_planner_writes_executable_plans_from_an_empty_inventory(model)
     from planners.llm import LLMPlanner
 
     empty = {"world": "crafter", "inventory": {}, "nearby": ["grass", "tree"]}
-    planner = LLMPlanner(max_subgoals=8)
+    planner = LLMPlanner(max_subgoals=8, expand=False)  # grounded decoding, not the default goals mode
     allowed = [VOCAB.texts[i] for i in planner.feasible(empty)([])]
     assert "collect wood" in allowed and "place table" not in allowed and "make wood pickaxe" not in allowed
     messages = [{"role": "user", "content": "Instruction: make a wood sword. Reply with a JSON list."}]
@@ -85,3 +85,34 @@ def test_grounded_planner_writes_executable_plans_from_an_empty_inventory(model)
     assert plan.planner == "llm", plan.explanation
     oracle = SymbolicPlanner("crafter").plan("make a stone pickaxe", empty)
     assert [s.text for s in plan.subgoals] == [s.text for s in oracle.subgoals]
+
+
+def test_goals_mode_is_the_default_and_its_plans_come_from_the_model_expanded(model):
+    from planners.llm import LLMConfig, LLMPlanner
+
+    assert LLMConfig().expand and not LLMConfig(expand=False).expand
+    plan = LLMPlanner(max_subgoals=8).plan("make a stone pickaxe", {"world": "crafter", "inventory": {},
+                                                                   "nearby": ["grass", "tree"]})
+    assert plan.planner.startswith(("llm expanded", "symbolic")), plan.planner
+
+
+def test_prefix_cache_reuses_an_older_prompt_and_replies_as_the_single_cache_runner(model):
+    from planners.llm.cache import PrefixCacheRunner
+    from planners.llm.decoding import CachedRunner, decode_list
+
+    system = {"role": "system", "content": "Reply with a JSON list of subgoals for the crafter world. " * 4}
+    plan = [[system, {"role": "user", "content": f"Instruction: {text}"}]
+            for text in ("make a wood pickaxe", "place a table")]
+    other = [{"role": "user", "content": "Say hi."}]
+    grammar = model.grammar(VOCAB.texts)
+    before, after = CachedRunner(model.model), PrefixCacheRunner(model.model, entries=4)
+    fed = []
+    feed = after.feed
+    after.feed = lambda tokens: fed.append(len(tokens)) or feed(tokens)
+    for messages in (plan[0], other, plan[1], other, plan[0]):
+        prompt = model.prompt_tokens(messages)
+        fed.clear()
+        assert decode_list(after, prompt, grammar, 4) == decode_list(before, prompt, grammar, 4)
+    # the first prompt again, three calls later: its cache is found, only its last token is fed again (with
+    # the reply's first forced tokens)
+    assert fed[0] <= 3 < len(prompt) and len(after.store) == 3

@@ -70,7 +70,8 @@ class FrameRecorder(AgentHooks):
 
 
 class AchievementTracker(AgentHooks):
-    """What a world that reports `info["achievements"]` (Crafter) unlocked in the episode (count > 0)."""
+    """What a world that reports `info["achievements"]` (Crafter) unlocked in the episode (count > 0), read
+    from the env's latest info when the episode starts and when it ends (nothing per step)."""
 
     def __init__(self) -> None:
         self.unlocked: dict[str, bool] = {}
@@ -78,8 +79,8 @@ class AchievementTracker(AgentHooks):
     def on_episode_start(self, agent: Agent, instruction: str, seed: int) -> None:
         self._read(agent.info)
 
-    def on_step(self, agent: Agent, step: Step) -> None:
-        self._read(step.info)
+    def on_episode_end(self, agent: Agent, trajectory: Trajectory) -> None:
+        self._read(agent.info)
 
     def _read(self, info: dict[str, Any]) -> None:
         achievements = info.get("achievements")

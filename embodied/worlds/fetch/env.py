@@ -49,7 +49,7 @@ class FetchEnv(SubgoalEnv):
         self.task = vocab.task(task)
         _register()
         self.world = task
-        self.vocabulary = vocab.vocabulary(task)
+        self.vocabulary = vocab.VOCABULARIES[task]
         self.max_subgoal_steps = max_subgoal_steps or self.task.max_subgoal_steps
         self.render_mode, self.with_rgb, self.image_size = render_mode, render, image_size
         needs_renderer = render or render_mode == "rgb_array"

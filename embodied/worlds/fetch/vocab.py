@@ -101,4 +101,5 @@ def vocabulary(world: str) -> Vocabulary:
     return Vocabulary(world, (skill(world),), (spec.text,), lambda subgoal: parse(world, subgoal))
 
 
-REACH, PUSH, PICK_AND_PLACE, SLIDE = (vocabulary(name) for name in TASKS)
+VOCABULARIES: dict[str, Vocabulary] = {name: vocabulary(name) for name in TASKS}
+REACH, PUSH, PICK_AND_PLACE, SLIDE = VOCABULARIES.values()

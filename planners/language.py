@@ -130,8 +130,12 @@ class LanguagePlanner(Planner):
         if limit and len(instruction) > limit:
             raise InvalidPlanError(f"{self.name} planner: instruction too long ({len(instruction)} characters; at "
                                    f"most {limit}, planner.max_instruction_chars)")
+        rules = self._oracle(vocab.world)
+        never = rules.refuse(instruction)
+        if never:
+            raise InvalidPlanError(f"{self.name} planner: {instruction!r} is outside the {vocab.world} world: {never}")
         try:
-            self._oracle(vocab.world).parse(instruction)
+            rules.parse(instruction)
             return
         except InvalidPlanError as error:
             why = str(error)

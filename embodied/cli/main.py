@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-
-from embodied.cli.config import ConfigError
 
 COMMANDS = {
     "collect": ("collect", "record scripted-expert demonstrations into an HDF5 file"),
@@ -64,10 +63,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# what a Ctrl-C outside the training loop (which reports its own checkpoint) leaves behind, per command
+INTERRUPTED = {
+    "train": "while setting up (reading the dataset, building the model), before the first step of this run: "
+             "nothing new was written and any earlier checkpoint in out= is untouched",
+    "collect": "the finished episodes in out= are kept; the same command again appends new seeds",
+    "dagger": "finished rounds are kept in out=; the same command again resumes at the next round",
+    "train-planner": "while setting up, before the first step of this run: nothing new was written",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:  # anywhere, the imports included
+        print(f"embodied {args.command}: interrupted; {INTERRUPTED.get(args.command, 'nothing was written')}",
+              file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from embodied.cli import commands
-    from embodied.datasets.hdf5 import DatasetError
+    from embodied.cli.config import ConfigError
+    from embodied.datasets.hdf5 import DatasetError, DiskFullError
     from embodied.registry import MissingDependencyError
     from embodied.types import CheckpointError, InvalidPlanError, UnknownSubgoalError
 
@@ -82,10 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             FileNotFoundError, KeyError, CheckpointError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"embodied {args.command}: error: {message}", file=sys.stderr)
+        if isinstance(error, DiskFullError):  # h5py's finalisers would try to write to the full disk again
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(2)
         return 2
-    except KeyboardInterrupt:
-        print(f"embodied {args.command}: interrupted; finished episodes / checkpoints are kept", file=sys.stderr)
-        return 130
     return code or 0
 
 

@@ -15,7 +15,9 @@ Layout (see data/README.md):
 Each episode is written whole and the file is closed after it, so a recording killed mid-way
 leaves every finished episode readable; an episode is written under a temporary name and renamed
 only once complete, so readers never see half an episode. A writer holds `<file>.lock` (fcntl) for its
-whole life: a second writer of the same file is refused with one line.
+whole life: a second writer of the same file is refused with one line. Before each episode the writer
+checks there is room for it (free disk space and the process's file size limit, `ulimit -f`): a full disk
+stops the recording with one line, before HDF5 is asked to write what cannot be written.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import fcntl
 import json
 import os
 import re
+import resource
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +36,15 @@ import numpy as np
 FORMAT_VERSION = 1
 _DEMO = re.compile(r"^demo_(\d+)$")
 _IMAGE_KEYS = ("rgb",)
+_HEADROOM = 64 << 10  # bytes of HDF5 metadata an episode may add beyond its arrays
 
 
 class DatasetError(ValueError):
     """A file is not a readable trajectory dataset of this platform (one line says why)."""
+
+
+class DiskFullError(DatasetError):
+    """No room for the next episode (disk full, or the file size limit); the episodes written are kept."""
 
 
 @dataclass
@@ -121,6 +129,32 @@ class DatasetWriter:
     def write(self, episode: Episode) -> str:
         """Write one episode; returns its group name (`demo_N`)."""
         _check_lengths(episode)
+        self._check_room(episode)
+        try:
+            return self._write(episode)
+        except (OSError, RuntimeError) as error:
+            if not any(code in str(error) for code in ("errno = 27", "errno = 28", "No space", "too large")):
+                raise
+            raise DiskFullError(f"{self.path}: the disk filled up while writing an episode ({_first_line(error)}); "
+                                f"the episodes finished before it are kept") from None
+
+    def _check_room(self, episode: Episode) -> None:
+        needed = _HEADROOM + sum(np.asarray(v).nbytes for v in episode.obs.values()) + sum(
+            np.asarray(v).nbytes for v in (episode.actions, episode.rewards, episode.dones, episode.subgoal_ids))
+        needed += sum(len(text.encode()) + 16 for text in episode.subgoals)
+        stat = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        room, where = stat.f_bavail * stat.f_frsize, "free on the disk"
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY and limit - os.path.getsize(self.path) < room:
+            room, where = limit - os.path.getsize(self.path), "left under the file size limit (ulimit -f)"
+        if room < needed:
+            with h5py.File(self.path, "r") as file:
+                kept = len(demo_names(file))
+            raise DiskFullError(f"{self.path}: no room for the next episode (it needs up to {needed / 1e6:.2f} MB, "
+                                f"{max(room, 0) / 1e6:.2f} MB {where}); the {kept} episodes in the file are kept: "
+                                f"free some space and run the same command again to append the rest")
+
+    def _write(self, episode: Episode) -> str:
         with h5py.File(self.path, "a") as file:
             data = file["data"]
             index = 1 + max((int(m.group(1)) for m in map(_DEMO.match, data) if m), default=-1)
@@ -168,6 +202,10 @@ def _lock(path: str):
     return handle
 
 
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0][:120] if str(error) else error.__class__.__name__
+
+
 def _check_lengths(episode: Episode) -> None:
     length = len(episode.actions)
     columns = {f"obs/{k}": len(v) for k, v in episode.obs.items()}
@@ -181,24 +219,20 @@ def _check_lengths(episode: Episode) -> None:
 
 
 def open_dataset(path: str | os.PathLike) -> h5py.File:
-    """Open a dataset read-only and validate it (embodied/datasets/validate.py), or raise DatasetError."""
-    from embodied.datasets.validate import validate_file
+    """Open a dataset read-only once it is validated and read through in a child process with a deadline
+    (embodied/datasets/probe.py, embodied/datasets/validate.py), or raise DatasetError."""
+    from embodied.datasets.probe import probe
 
     path = os.fspath(path)
     if not os.path.exists(path):
         raise DatasetError(f"{path}: no such file")
+    probe(path)
     try:
-        file = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except BlockingIOError:
         raise DatasetError(f"{path}: another process is writing it right now; try again when it is done") from None
     except OSError as error:
         raise DatasetError(f"{path}: not an HDF5 file ({error.__class__.__name__})") from None
-    try:
-        validate_file(path, file)
-    except Exception:
-        file.close()
-        raise
-    return file
 
 
 def demo_names(file: h5py.File) -> list[str]:

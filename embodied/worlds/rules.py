@@ -29,6 +29,12 @@ class Rules(ABC):
         """Raise InvalidPlanError if `subgoals` cannot run in this order from `observation`, or, given an
         instruction these rules can read, if they leave out a goal it asks for (and that is not already true)."""
 
+    def refuse(self, instruction: str) -> str | None:
+        """Why this world can never do what `instruction` asks although its words name things the world has
+        (Crafter has diamonds and swords but no diamond sword); None when it may. Language planners refuse
+        such an instruction before asking their model."""
+        return None
+
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
         """`expand(parse(instruction))`; worlds may add an explanation (what was skipped and why)."""
         return Plan(instruction, self.expand(self.parse(instruction), observation), "symbolic")

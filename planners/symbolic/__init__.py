@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from embodied.registry import world as world_spec
-from embodied.types import Plan, Skill, Subgoal
+from embodied.types import InvalidPlanError, Plan, Skill, Subgoal
 from embodied.worlds.rules import Rules
 from planners.base import Planner
 
@@ -22,7 +22,12 @@ class SymbolicPlanner(Planner):
         return world_spec(self.world or str(observation.get("world", ""))).load_rules()
 
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
-        plan = self.rules(observation).plan(instruction, observation, skills)
+        rules = self.rules(observation)
+        never = rules.refuse(instruction)
+        if never:
+            where = self.world or observation.get("world", "")
+            raise InvalidPlanError(f"symbolic planner: {instruction!r} is outside the {where} world: {never}")
+        plan = rules.plan(instruction, observation, skills)
         plan.planner = self.name
         return plan
 

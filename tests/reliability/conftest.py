@@ -28,11 +28,11 @@ class Cli:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "embodied.cli.main", *args]
 
-    def run(self, *args: str, cwd: str | os.PathLike | None = None, timeout: float = 300
-            ) ->  subprocess.CompletedProcess:
-        """Run `embodied ARGS` to completion; stdout/stderr captured as text."""
-        return subprocess.run(self.command(*args), cwd=cwd or ROOT, env=self.env(), capture_output=True, text=True,
-                              timeout=timeout)
+    def run(self, *args: str, cwd: str | os.PathLike | None = None, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """Run `embodied ARGS` to completion (`env`: extra variables); stdout/stderr captured as text."""
+        return subprocess.run(self.command(*args), cwd=cwd or ROOT, env={**self.env(), **(env or {})},
+                              capture_output=True, text=True, timeout=timeout)
 
     def start(self, *args: str, cwd: str | os.PathLike | None = None) -> subprocess.Popen:
         """Start `embodied ARGS` in the background (stdout discarded, stderr kept for asserts)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import subprocess
 import time
 
 import h5py
@@ -83,3 +85,19 @@ def test_workers_die_with_their_parent(cli, tmp_path):
     while any(map(_alive, children)) and time.time() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in children if _alive(pid)], "workers outlived the collect they worked for"
+
+
+def test_a_full_disk_stops_collect_with_one_line_and_keeps_the_episodes(cli, tmp_path):
+    out = tmp_path / "full.hdf5"
+    limit = 1_000_000  # bytes the collect process may write to one file (`ulimit -f`): room for a few episodes
+    command = [*cli.command("collect", "env=crafter", "episodes=30", f"out={out}", "workers=1", "noise=0",
+                            "instruction=make a stone pickaxe")]
+    result = subprocess.run(command, env=cli.env(), capture_output=True, text=True, timeout=300,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    errors = [line for line in result.stderr.splitlines() if line.startswith("embodied")]
+    assert result.returncode == 2 and len(errors) == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "no room for the next episode" in errors[0] and "ulimit -f" in errors[0]
+    kept = int(errors[0].split("; the ")[1].split()[0])
+    info = cli.run("data", "info", str(out))
+    assert info.returncode == 0 and 0 < kept < 30, info.stderr
+    assert len(_seeds_and_actions(out)[0]) == kept  # every finished episode is readable

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from embodied.registry import world
 from embodied.types import InvalidPlanError, Subgoal
 from planners.language import LanguagePlanner, LanguagePlannerConfig
+from planners.symbolic import SymbolicPlanner
 from planners.validation import parse_reply, vocabulary
 
 CRAFTER = vocabulary("crafter")
@@ -39,6 +41,24 @@ def test_an_instruction_outside_the_world_is_refused_with_why(world, instruction
         planner.plan(instruction, {"world": world})
 
 
+@pytest.mark.parametrize("instruction,named", [("make a diamond sword", "diamond sword"),
+                                               ("craft a golden pickaxe", "gold pickaxe"),
+                                               ("I want a wooden axe", "wood axe")])
+@pytest.mark.parametrize("backend", ["llm", "symbolic"])
+def test_a_tool_the_world_never_makes_is_refused_by_its_rules(backend, instruction, named):
+    planner = (LanguagePlanner(NoModel(), LanguagePlannerConfig(world="crafter"), "llm") if backend == "llm"
+               else SymbolicPlanner("crafter"))
+    with pytest.raises(InvalidPlanError, match=f"outside the crafter world: crafter has no {named}; the tools it "
+                                               "makes are: iron pickaxe, iron sword, stone pickaxe"):
+        planner.plan(instruction, {"world": "crafter", "inventory": {}})
+
+
+@pytest.mark.parametrize("instruction", [*CRAFTER.texts, "make a wooden pickaxe", "craft an iron sword",
+                                         "get a stone pick"])
+def test_the_tools_crafter_makes_are_not_refused(instruction):
+    assert world("crafter").load_rules().refuse(instruction) is None
+
+
 def test_a_paraphrase_naming_the_world_still_reaches_the_model():
     planner = LanguagePlanner(OneReply(), LanguagePlannerConfig(world="crafter"), "llm")
     plan = planner.plan("I fancy a wooden pick", {"world": "crafter", "inventory": {}})
@@ -62,6 +82,7 @@ def checkpoint(cli, crafter_dataset, tmp_path_factory):
 
 
 @pytest.mark.parametrize("instruction,expected", [("build a rocket", "is outside the crafter world"),
+                                                  ("make a diamond sword", "crafter has no diamond sword"),
                                                   ("make a stone pickaxe " * 30, "instruction too long (630")])
 def test_the_cli_refuses_in_one_line(cli, checkpoint, instruction, expected):
     result = cli.run("run", instruction, f"checkpoint={checkpoint}", "planner=openai",

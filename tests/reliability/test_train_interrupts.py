@@ -72,3 +72,18 @@ def test_kill_9_at_random_steps_resumes_to_the_uninterrupted_weights(cli, crafte
         weights = torch.load(out / "policy" / "model.pt", weights_only=True)
         assert weights.keys() == expected.keys()
         assert all(torch.equal(weights[k], expected[k]) for k in expected), f"kill at step {step}"
+
+
+def test_ctrl_c_at_any_moment_of_setup_is_one_line(cli, crafter_dataset, tmp_path):
+    """SIGINT while python imports, the dataset loads or the model is built: one line, exit 130, no traceback."""
+    for number, delay in enumerate((0.3, 1.5, 3.0)):
+        out = tmp_path / f"run{number}"
+        process = cli.start(*_train(cli, crafter_dataset, out, 400))
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        lines = stderr.strip().splitlines()
+        assert process.returncode == 130 and "Traceback" not in stderr, stderr
+        assert lines[-1].startswith("embodied train: interrupted")
+        if "while setting up" in lines[-1]:
+            assert not (out / "checkpoints" / "last.pt").exists()

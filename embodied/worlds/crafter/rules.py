@@ -26,6 +26,11 @@ SOURCES = {
 }
 MADE_ITEMS = set(RECIPES.make)
 STATIONS = {"table", "furnace"}
+# what a tool could be made of: Crafter's own materials and items, and Minecraft's others
+_MATERIALS = {*RECIPES.collect, *MAX_ITEM, "gold", "golden", "netherite", "leather", "chain", "chainmail"}
+# "<material> <tool>" as a player of Minecraft-style games would name one; Crafter makes only MADE_ITEMS
+_TOOLS = "pickaxe|pick|sword|axe|shovel|hoe|helmet|chestplate|leggings|boots|armou?r|bow"
+_TOOL_PHRASE = re.compile(rf"\b(\w+?)(?:en)? ({_TOOLS})s?\b")
 _SPLIT = re.compile(r"\s*(?:,|;|\bthen\b|\band then\b|\band\b)\s*")
 _SYNONYMS = (
     (r"\b(craft|build|create|get|obtain)\b (an? )?(\w+ (pickaxe|sword))", r"make \3"),
@@ -48,6 +53,14 @@ class CrafterRules(Rules):
         for target in goals:
             state.achieve(target, steps)
         return merge_collection(steps)
+
+    def refuse(self, instruction: str) -> str | None:
+        for material, tool in _TOOL_PHRASE.findall(instruction.lower()):
+            tool = "pickaxe" if tool == "pick" else tool
+            if f"{material}_{tool}" not in MADE_ITEMS and material in _MATERIALS:
+                made = ", ".join(sorted(item.replace("_", " ") for item in MADE_ITEMS))
+                return f"crafter has no {material} {tool}; the tools it makes are: {made}"
+        return None
 
     def check(self, subgoals: list[Subgoal], observation: dict[str, Any], instruction: str = "") -> None:
         simulate(subgoals, observation)

@@ -38,16 +38,22 @@ def probe(path: str) -> None:
     # lock (h5py's, the allocator's) at the moment of the fork
     context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_check_in_child, args=(path, send), daemon=True)
+    # a daemonic process (a DataLoader worker) may not have daemonic children; the child is killed below anyway
+    child = context.Process(target=_check_in_child, args=(path, send), daemon=not _in_daemon())
     child.start()
     send.close()
     seconds = deadline_for(path)
-    answered = receive.poll(seconds)
-    verdict = receive.recv() if answered else None
-    receive.close()
-    if verdict is None:
-        child.kill()
-    child.join()
+    answered, verdict = False, None
+    try:
+        answered = receive.poll(seconds)
+        verdict = receive.recv() if answered else None
+    except EOFError:  # the child died without answering
+        answered = True
+    finally:
+        receive.close()
+        if verdict is None:
+            child.kill()
+        child.join()
     if verdict is None and not answered:
         raise DatasetError(f"{path}: the HDF5 library did not finish reading it within {seconds:.0f} s (a damaged "
                            f"file: HDF5 can loop on a corrupted header or chunk index)")
@@ -57,6 +63,10 @@ def probe(path: str) -> None:
     if verdict:
         raise DatasetError(verdict)
     _PASSED.add(key)
+
+
+def _in_daemon() -> bool:
+    return bool(multiprocessing.current_process().daemon)
 
 
 def _check_in_child(path: str, send: Any) -> None:

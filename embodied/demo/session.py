@@ -23,7 +23,7 @@ from PIL import Image
 
 from embodied.agent import Agent, AgentConfig, SubgoalResult
 from embodied.demo.control import Control, DemoRecorder, ReportingPlanner, SessionStopped, SwitchableActor
-from embodied.hooks import AgentHooks, Step
+from embodied.hooks import AgentHooks, CaptionTracker, Step
 from embodied.types import InvalidPlanError, Plan, Subgoal
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class StreamHook(AgentHooks):
 
     def on_subgoal_end(self, agent: Agent, result: SubgoalResult) -> None:
         status = "done" if result.success else "failed"
+        self.session.send_frame(force=True)  # the outcome's frame (its caption says done / failed)
         self.session.send({"type": "subgoal", "index": self.index, "text": result.subgoal, "status": status,
                            "steps": result.steps, "reason": result.reason})
         last = self.plan is not None and self.index >= len(self.plan.subgoals) - 1
@@ -134,6 +135,7 @@ class Session:
         self.actor_kind = "expert"
         self.agent: Agent | None = None
         self.hook: StreamHook | None = None
+        self.captions = CaptionTracker()  # what the mp4's strip says (a hook of the agent, before the stream's)
         self._built: Choice | None = None
         self.instruction = ""
         self._last_frame = 0.0
@@ -238,7 +240,7 @@ class Session:
             frame = np.repeat(np.repeat(frame, scale, 0), scale, 1)
         buffer = io.BytesIO()
         Image.fromarray(frame).save(buffer, "JPEG", quality=80)
-        self.recorder.frames.append(buffer.getvalue())
+        self.recorder.add_frame(buffer.getvalue(), self.captions.caption)
         self.send(buffer.getvalue())
 
     def action_name(self, action: Any) -> Any:
@@ -281,7 +283,7 @@ class Session:
                 self.choice = self._built or Choice()  # the session keeps the world it had
                 raise
         self.resume = self.env.reset(seed=choice.seed)
-        self.recorder = DemoRecorder()
+        self.recorder, self.captions = DemoRecorder(), CaptionTracker()
         self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name})
         self.send_frame(force=True)
         self.status("idle")
@@ -306,7 +308,7 @@ class Session:
         self.instruction = instruction
         self.hook = StreamHook(self)
         self.agent = Agent(self.env, self.planner, self.actor, AgentConfig(max_replans=2),
-                           log=self._agent_log, hooks=[self.hook])
+                           log=self._agent_log, hooks=[self.captions, self.hook])
         fresh = " from a reset" if self.resume is None else ""
         self.send({"type": "log", "text": f"episode: {instruction!r} in {self.spec_name} (seed {self.choice.seed})"
                                           f"{fresh}"})

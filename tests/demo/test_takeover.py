@@ -9,7 +9,10 @@ import sys
 import urllib.error
 import urllib.request
 
+import imageio.v2 as imageio
 import numpy as np
+
+from embodied.overlay import BAND_HEIGHT
 
 
 def is_type(kind: str, **fields):
@@ -54,6 +57,11 @@ def test_take_over_records_the_users_steps_as_a_dataset(demo, tmp_path):
 
     video = urllib.request.urlopen(f"{url}/download/{tab.hello['session']}/episode.mp4").read()
     assert len(video) > 1000 and video[4:8] == b"ftyp"
+    (tmp_path / "episode.mp4").write_bytes(video)
+    frames = imageio.mimread(tmp_path / "episode.mp4", memtest=False)
+    assert frames[-1].shape == (256 + BAND_HEIGHT, 256, 3)  # the page's 256-px camera + the caption strip
+    band = np.asarray(frames[-1][256:], float)
+    assert np.abs(band - band.mean()).mean() > 5, "the strip has text (embodied/overlay.py)"
     other = urllib.request.Request(f"{url}/download/not-a-session/demo.hdf5")
     try:
         urllib.request.urlopen(other)

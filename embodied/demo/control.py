@@ -103,9 +103,11 @@ class Control:
 class SwitchableActor:
     """An Actor that delegates to the policy / expert, or, while the user has taken over, to the keyboard."""
 
-    def __init__(self, auto: Any, control: Control) -> None:
+    def __init__(self, auto: Any, control: Control, keyboard: Callable[[int], Any] | None = None) -> None:
         self.auto, self.control = auto, control
+        self.keyboard = keyboard  # a key's index -> the env's action (None: the index is the action)
         self.source = "agent"  # who chose the last action: "agent" or "user"
+        self.key = -1  # the user's last key (its index in the world's keyboard actions)
         self.subgoal: Subgoal | None = None
 
     def reset(self) -> None:
@@ -119,8 +121,8 @@ class SwitchableActor:
         if self.control.takeover:
             key = self.control.next_key()
             if key is not None:
-                self.source = "user"
-                return key
+                self.source, self.key = "user", key
+                return key if self.keyboard is None else self.keyboard(key)
         if self.source == "user" and self.subgoal is not None:
             self.auto.start(self.subgoal)  # handed back: the policy starts the subgoal afresh (history reset)
         self.control.gate()

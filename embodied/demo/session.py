@@ -84,7 +84,9 @@ class StreamHook(AgentHooks):
         self.ended = step.terminated or step.truncated
         session.resume = None if self.ended else (step.next_observation, step.info)
         session.send({"type": "step", "index": step.index, "subgoal": step.subgoal.text,
-                      "actor": "user" if user else session.actor_kind, "action": session.action_name(step.action),
+                      "actor": "user" if user else session.actor_kind,
+                      "action": keyboard_actions(session.env)[session.actor.key] if user else
+                      session.action_name(step.action),
                       "reward": step.reward, "user_steps": session.recorder.user_steps})
         session.send_frame()
 
@@ -185,8 +187,8 @@ class Session:
             self._requests.put(("episode", text))
 
     def _takeover(self, on: bool) -> None:
-        if on and not getattr(self.env, "action_names", None):
-            raise DemoInputError(f"take over needs a world with named discrete actions; {self.spec_name} has none")
+        if on and not keyboard_actions(self.env):
+            raise DemoInputError(f"take over needs a world with keyboard controls; {self.spec_name} has none")
         if on and self.state not in ("running", "paused"):
             raise DemoInputError("take over drives the current subgoal: give an instruction first")
         if not on:
@@ -197,7 +199,7 @@ class Session:
         self.status(self.state)
 
     def _action_index(self, name: Any) -> int:
-        names = tuple(getattr(self.env, "action_names", ()))
+        names = keyboard_actions(self.env)
         if not self.control.takeover:
             raise DemoInputError("press \"take over\" before driving with the keys")
         if name not in names:
@@ -284,7 +286,8 @@ class Session:
                 raise
         self.resume = self.env.reset(seed=choice.seed)
         self.recorder, self.captions = DemoRecorder(), CaptionTracker()
-        self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name})
+        self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name,
+                   "keys": getattr(self.env, "keys", {})})  # the page's take-over keys for this world
         self.send_frame(force=True)
         self.status("idle")
 
@@ -300,7 +303,8 @@ class Session:
             self.env.close()
         self.env, self.spec_name, self.env_kwargs, self.actor_kind = env, world_name, env_kwargs, kind
         self.planner = ReportingPlanner(planner, self.error)
-        self.actor = SwitchableActor(auto, self.control)
+        convert, names = getattr(env, "keyboard_action", None), keyboard_actions(env)
+        self.actor = SwitchableActor(auto, self.control, convert and (lambda index: convert(names[index])))
         self._built = self.choice = choice
 
     def _episode(self, instruction: str) -> None:
@@ -333,6 +337,12 @@ class Session:
         self.status(state)
         for instruction in self.agent.drain_instructions():
             self._requests.put(("episode", instruction))
+
+
+def keyboard_actions(env: Any) -> tuple[str, ...]:
+    """The names a take over can send: a world's `keyboard_actions` (made into actions by its
+    `keyboard_action(name)`, tabletop) or its named discrete actions (`action_names`, Crafter)."""
+    return tuple(getattr(env, "keyboard_actions", None) or getattr(env, "action_names", None) or ())
 
 
 def _number(value: Any, name: str, low: float, high: float) -> float:

@@ -77,6 +77,7 @@ class Trajectory:
     subgoals: list[str] = field(default_factory=list)
     subgoal_ids: list[int] = field(default_factory=list)
     frames: list[np.ndarray] = field(default_factory=list)  # filled by a FrameRecorder hook's owner, if any
+    captions: list[Any] = field(default_factory=list)  # the frames' embodied.overlay.Caption, likewise
     results: list[SubgoalResult] = field(default_factory=list)
     plans: list[Plan] = field(default_factory=list)
     success: bool = False

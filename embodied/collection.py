@@ -97,7 +97,7 @@ def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | N
                   hooks=[recorder] if recorder else [])
     trajectory = agent.run(instruction, seed=seed)
     if recorder is not None:
-        trajectory.frames = recorder.frames
+        trajectory.frames, trajectory.captions = recorder.frames, recorder.captions
     # keep the steps up to the end of the last subgoal the expert achieved: failures are not demos
     upto, kept = 0, 0
     for result in trajectory.results:
@@ -167,9 +167,10 @@ def _record(config: CollectConfig, writer: DatasetWriter) -> CollectResult:
             for sub in trajectory.results:
                 result.subgoal_success.setdefault(sub.subgoal, []).append(sub.success)
             if trajectory.frames and config.video:
+                from embodied.overlay import captioned
                 from embodied.video import write_video
 
-                write_video(config.video, trajectory.frames)
+                write_video(config.video, captioned(trajectory.frames, trajectory.captions))
             if episode is not None:
                 writer.write(episode)
                 result.episodes += 1

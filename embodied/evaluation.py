@@ -152,7 +152,7 @@ def run_episode(context: EpisodeContext, config: EvalConfig, episode: int,
     if recorder is not None:
         from embodied.video import write_video
 
-        write_video(config.video, recorder.frames)
+        write_video(config.video, recorder.video_frames())
     done = instruction_done(trajectory, instruction, env, oracle)
     chain = all(r.success for r in trajectory.results if r.actor == "policy") and trajectory.success
     return {"seed": seed, "instruction": instruction, "results": [r.to_json() for r in trajectory.results],

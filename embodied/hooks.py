@@ -6,11 +6,12 @@ loop itself (embodied/agent.py) only plans, acts, detects and records the trajec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embodied.overlay import Caption, captioned
 from embodied.types import Plan, Subgoal
 
 if TYPE_CHECKING:
@@ -56,17 +57,62 @@ class AgentHooks:
         """The loop ended; `trajectory.success` is set."""
 
 
-class FrameRecorder(AgentHooks):
-    """Keeps `env.render()` after the reset and after every step (for a video of the episode)."""
+class CaptionTracker(AgentHooks):
+    """Follows the instruction, the current subgoal and its status (`caption`, an embodied.overlay.Caption):
+    what the videos' strip shows. A subgoal retried by the takeover expert keeps its place in the plan."""
 
     def __init__(self) -> None:
-        self.frames: list[np.ndarray] = []
+        self.caption = Caption()
 
     def on_episode_start(self, agent: Agent, instruction: str, seed: int) -> None:
-        self.frames = [agent.env.render()]
+        self.caption = Caption(instruction)
+
+    def on_plan(self, agent: Agent, plan: Plan, why: str) -> None:
+        first = plan.subgoals[0].text if plan.subgoals else ""
+        self.caption = Caption(plan.instruction, first, "pending", 0, len(plan.subgoals))
+
+    def on_subgoal_start(self, agent: Agent, subgoal: Subgoal, actor: str) -> None:
+        caption = self.caption
+        retry = caption.status == "failed" and caption.subgoal == subgoal.text and caption.index > 0
+        self.caption = replace(caption, subgoal=subgoal.text, status="running",
+                               index=caption.index if retry else caption.index + 1)
+
+    def on_subgoal_end(self, agent: Agent, result: SubgoalResult) -> None:
+        self.caption = replace(self.caption, status="done" if result.success else "failed")
+
+
+class FrameRecorder(CaptionTracker):
+    """Keeps `env.render()` after the reset and after every step, each with its caption; `video_frames()` are
+    the frames with the caption strip drawn (embodied.overlay.captioned), what every episode video shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[np.ndarray] = []
+        self.captions: list[Caption] = []
+
+    def on_episode_start(self, agent: Agent, instruction: str, seed: int) -> None:
+        super().on_episode_start(agent, instruction, seed)
+        self.frames, self.captions = [agent.env.render()], [self.caption]
+
+    def on_plan(self, agent: Agent, plan: Plan, why: str) -> None:
+        super().on_plan(agent, plan, why)
+        if self.captions and self.captions[-1].status == "pending":  # the frame after the reset: what comes first
+            self.captions[-1] = self.caption
 
     def on_step(self, agent: Agent, step: Step) -> None:
         self.frames.append(agent.env.render())
+        self.captions.append(self.caption)
+
+    def on_subgoal_end(self, agent: Agent, result: SubgoalResult) -> None:
+        super().on_subgoal_end(agent, result)
+        if self.captions and self.captions[-1].status == "running":  # the step that ended the subgoal
+            self.captions[-1] = self.caption
+        elif self.frames:  # ended before any step (unknown subgoal, a stuck expert): show the outcome still
+            self.frames.append(self.frames[-1])
+            self.captions.append(self.caption)
+
+    def video_frames(self, hold: int = 4) -> list[np.ndarray]:
+        return captioned(self.frames, self.captions, hold)
 
 
 class AchievementTracker(AgentHooks):

@@ -8,15 +8,17 @@ from collections.abc import Sequence
 import imageio.v2 as imageio
 import numpy as np
 
+from embodied.overlay import upscale
+
 
 def write_video(path: str | os.PathLike, frames: Sequence[np.ndarray], fps: int = 10, min_size: int = 256) -> str:
-    """Write (H, W, 3) uint8 frames; small frames are upscaled (nearest) to at least `min_size` pixels."""
+    """Write (H, W, 3) uint8 frames; small frames are upscaled (nearest) to at least `min_size` pixels.
+    Captioned videos pass `embodied.overlay.captioned(frames, captions)` (FrameRecorder.video_frames())."""
     if not frames:
         raise ValueError(f"{path}: no frames to write")
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    scale = max(1, -(-min_size // frames[0].shape[0]))
-    scaled = [np.ascontiguousarray(np.repeat(np.repeat(f, scale, 0), scale, 1)) for f in frames]
+    scaled = [upscale(f, min_size) for f in frames]
     if path.endswith(".gif"):
         imageio.mimsave(path, scaled, duration=1000 / fps, loop=0)
     else:

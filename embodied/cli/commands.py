@@ -174,7 +174,7 @@ def cmd_run(instruction: str, overrides: list[str]) -> None:
     if cfg.video and recorder.frames:
         from embodied.video import write_video
 
-        console.print(f"video: {write_video(cfg.video, recorder.frames)}")
+        console.print(f"video: {write_video(cfg.video, recorder.video_frames())}")
 
 
 def cmd_train_planner(overrides: list[str]) -> None:

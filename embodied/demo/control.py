@@ -1,6 +1,7 @@
 """What runs inside a demo session's agent thread: the shared controls (pause, single step, speed, stop, take
 over), the actor that hands control to the keyboard and back, the planner wrapper that reports plans it
-cannot make, and the recorder of the user's demonstration steps and of the episode's frames."""
+cannot make, and the recorder of the user's demonstration steps and of the episode's frames
+(with their captions: the mp4 has the same strip as every episode video)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from embodied.datasets.hdf5 import DatasetWriter, Episode
 from embodied.hooks import Step
+from embodied.overlay import Caption
 from embodied.types import InvalidPlanError, Plan, Subgoal
 
 
@@ -101,9 +103,11 @@ class Control:
 class SwitchableActor:
     """An Actor that delegates to the policy / expert, or, while the user has taken over, to the keyboard."""
 
-    def __init__(self, auto: Any, control: Control) -> None:
+    def __init__(self, auto: Any, control: Control, keyboard: Callable[[int], Any] | None = None) -> None:
         self.auto, self.control = auto, control
+        self.keyboard = keyboard  # a key's index -> the env's action (None: the index is the action)
         self.source = "agent"  # who chose the last action: "agent" or "user"
+        self.key = -1  # the user's last key (its index in the world's keyboard actions)
         self.subgoal: Subgoal | None = None
 
     def reset(self) -> None:
@@ -117,8 +121,8 @@ class SwitchableActor:
         if self.control.takeover:
             key = self.control.next_key()
             if key is not None:
-                self.source = "user"
-                return key
+                self.source, self.key = "user", key
+                return key if self.keyboard is None else self.keyboard(key)
         if self.source == "user" and self.subgoal is not None:
             self.auto.start(self.subgoal)  # handed back: the policy starts the subgoal afresh (history reset)
         self.control.gate()
@@ -160,12 +164,15 @@ class ReportingPlanner:
 
 class DemoRecorder:
     """The user's steps as demonstration episodes (one per take over, labelled with the current subgoal),
-    and the episode's displayed frames (JPEG bytes, the latest `max_frames`) for the mp4."""
+    and the episode's displayed frames (JPEG bytes and their captions, the latest `max_frames`) for the mp4."""
 
     def __init__(self, max_frames: int = 3000) -> None:
-        self.frames: deque[bytes] = deque(maxlen=max_frames)
+        self.frames: deque[tuple[bytes, Caption]] = deque(maxlen=max_frames)  # JPEG, its strip (embodied.overlay)
         self.episodes: list[Episode] = []
         self._steps: list[tuple[dict[str, np.ndarray], Any, float, str, int]] = []
+
+    def add_frame(self, jpeg: bytes, caption: Caption) -> None:
+        self.frames.append((jpeg, caption))
 
     def add_step(self, step: Step, goal_id: int) -> None:
         self._steps.append((step.observation, step.action, step.reward, step.subgoal.text, goal_id))
@@ -200,7 +207,9 @@ class DemoRecorder:
 
         from PIL import Image
 
+        from embodied.overlay import captioned
         from embodied.video import write_video
 
-        frames = [np.asarray(Image.open(io.BytesIO(data)).convert("RGB")) for data in list(self.frames)]
-        return write_video(path, frames)
+        shown = list(self.frames)
+        frames = [np.asarray(Image.open(io.BytesIO(data)).convert("RGB")) for data, _ in shown]
+        return write_video(path, captioned(frames, [caption for _, caption in shown]))

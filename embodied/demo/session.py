@@ -23,7 +23,7 @@ from PIL import Image
 
 from embodied.agent import Agent, AgentConfig, SubgoalResult
 from embodied.demo.control import Control, DemoRecorder, ReportingPlanner, SessionStopped, SwitchableActor
-from embodied.hooks import AgentHooks, Step
+from embodied.hooks import AgentHooks, CaptionTracker, Step
 from embodied.types import InvalidPlanError, Plan, Subgoal
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,15 @@ class StreamHook(AgentHooks):
         self.ended = step.terminated or step.truncated
         session.resume = None if self.ended else (step.next_observation, step.info)
         session.send({"type": "step", "index": step.index, "subgoal": step.subgoal.text,
-                      "actor": "user" if user else session.actor_kind, "action": session.action_name(step.action),
+                      "actor": "user" if user else session.actor_kind,
+                      "action": keyboard_actions(session.env)[session.actor.key] if user else
+                      session.action_name(step.action),
                       "reward": step.reward, "user_steps": session.recorder.user_steps})
         session.send_frame()
 
     def on_subgoal_end(self, agent: Agent, result: SubgoalResult) -> None:
         status = "done" if result.success else "failed"
+        self.session.send_frame(force=True)  # the outcome's frame (its caption says done / failed)
         self.session.send({"type": "subgoal", "index": self.index, "text": result.subgoal, "status": status,
                            "steps": result.steps, "reason": result.reason})
         last = self.plan is not None and self.index >= len(self.plan.subgoals) - 1
@@ -134,6 +137,7 @@ class Session:
         self.actor_kind = "expert"
         self.agent: Agent | None = None
         self.hook: StreamHook | None = None
+        self.captions = CaptionTracker()  # what the mp4's strip says (a hook of the agent, before the stream's)
         self._built: Choice | None = None
         self.instruction = ""
         self._last_frame = 0.0
@@ -183,8 +187,8 @@ class Session:
             self._requests.put(("episode", text))
 
     def _takeover(self, on: bool) -> None:
-        if on and not getattr(self.env, "action_names", None):
-            raise DemoInputError(f"take over needs a world with named discrete actions; {self.spec_name} has none")
+        if on and not keyboard_actions(self.env):
+            raise DemoInputError(f"take over needs a world with keyboard controls; {self.spec_name} has none")
         if on and self.state not in ("running", "paused"):
             raise DemoInputError("take over drives the current subgoal: give an instruction first")
         if not on:
@@ -195,7 +199,7 @@ class Session:
         self.status(self.state)
 
     def _action_index(self, name: Any) -> int:
-        names = tuple(getattr(self.env, "action_names", ()))
+        names = keyboard_actions(self.env)
         if not self.control.takeover:
             raise DemoInputError("press \"take over\" before driving with the keys")
         if name not in names:
@@ -238,7 +242,7 @@ class Session:
             frame = np.repeat(np.repeat(frame, scale, 0), scale, 1)
         buffer = io.BytesIO()
         Image.fromarray(frame).save(buffer, "JPEG", quality=80)
-        self.recorder.frames.append(buffer.getvalue())
+        self.recorder.add_frame(buffer.getvalue(), self.captions.caption)
         self.send(buffer.getvalue())
 
     def action_name(self, action: Any) -> Any:
@@ -281,8 +285,9 @@ class Session:
                 self.choice = self._built or Choice()  # the session keeps the world it had
                 raise
         self.resume = self.env.reset(seed=choice.seed)
-        self.recorder = DemoRecorder()
-        self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name})
+        self.recorder, self.captions = DemoRecorder(), CaptionTracker()
+        self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name,
+                   "keys": getattr(self.env, "keys", {})})  # the page's take-over keys for this world
         self.send_frame(force=True)
         self.status("idle")
 
@@ -298,7 +303,8 @@ class Session:
             self.env.close()
         self.env, self.spec_name, self.env_kwargs, self.actor_kind = env, world_name, env_kwargs, kind
         self.planner = ReportingPlanner(planner, self.error)
-        self.actor = SwitchableActor(auto, self.control)
+        convert, names = getattr(env, "keyboard_action", None), keyboard_actions(env)
+        self.actor = SwitchableActor(auto, self.control, convert and (lambda index: convert(names[index])))
         self._built = self.choice = choice
 
     def _episode(self, instruction: str) -> None:
@@ -306,7 +312,7 @@ class Session:
         self.instruction = instruction
         self.hook = StreamHook(self)
         self.agent = Agent(self.env, self.planner, self.actor, AgentConfig(max_replans=2),
-                           log=self._agent_log, hooks=[self.hook])
+                           log=self._agent_log, hooks=[self.captions, self.hook])
         fresh = " from a reset" if self.resume is None else ""
         self.send({"type": "log", "text": f"episode: {instruction!r} in {self.spec_name} (seed {self.choice.seed})"
                                           f"{fresh}"})
@@ -331,6 +337,12 @@ class Session:
         self.status(state)
         for instruction in self.agent.drain_instructions():
             self._requests.put(("episode", instruction))
+
+
+def keyboard_actions(env: Any) -> tuple[str, ...]:
+    """The names a take over can send: a world's `keyboard_actions` (made into actions by its
+    `keyboard_action(name)`, tabletop) or its named discrete actions (`action_names`, Crafter)."""
+    return tuple(getattr(env, "keyboard_actions", None) or getattr(env, "action_names", None) or ())
 
 
 def _number(value: Any, name: str, low: float, high: float) -> float:

@@ -25,6 +25,7 @@ import threading
 import time
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 INSTRUCTIONS = ("make an iron pickaxe", "collect 5 wood", "make a stone sword", "eat a cow", "collect 3 stone")
@@ -59,7 +60,7 @@ def rss_mb(pid: int) -> float:
 
 def client(url: str, seed: int, speed: float, seconds: float, out: dict[str, Any]) -> None:
     """One tab: reset to `seed`, set `speed`, keep the agent busy, count frames for `seconds`."""
-    frames, steps, started, turn = 0, 0, None, 0
+    frames, steps, started, turn, last_frame, gap = 0, 0, None, 0, None, 0.0
     try:
         with connect(url, max_size=1 << 22) as ws:
             ws.send(json.dumps({"type": "reset", "seed": seed}))
@@ -72,6 +73,9 @@ def client(url: str, seed: int, speed: float, seconds: float, out: dict[str, Any
                     continue  # the loop ends at the deadline
                 if isinstance(message, bytes):
                     frames += started is not None
+                    if started is not None:  # the longest wait for a frame while counting
+                        now = time.time()
+                        gap, last_frame = max(gap, now - (last_frame or started)), now
                     continue
                 event = json.loads(message)
                 if event["type"] == "step" and started is None:  # count from the agent's first step (after the
@@ -83,8 +87,8 @@ def client(url: str, seed: int, speed: float, seconds: float, out: dict[str, Any
                     ws.send(json.dumps({"type": "instruct", "text": INSTRUCTIONS[turn % len(INSTRUCTIONS)]}))
                     turn += 1
         elapsed = max(1e-9, time.time() - started) if started else float("inf")
-        out.update(fps=frames / elapsed, steps_per_s=steps / elapsed, lost=started is None)
-    except (OSError, RuntimeError, TimeoutError) as error:
+        out.update(fps=frames / elapsed, steps_per_s=steps / elapsed, lost=started is None, max_gap_s=gap)
+    except (OSError, RuntimeError, TimeoutError, ConnectionClosed) as error:  # the session is gone
         out.update(fps=frames / max(1e-9, time.time() - (started or time.time())), lost=True, error=str(error))
 
 

@@ -4,7 +4,10 @@ import json
 import subprocess
 import sys
 
+import imageio.v2 as imageio
 import pytest
+
+from embodied.overlay import BAND_HEIGHT
 
 TINY = ["policy.dim=32", "policy.layers=1", "policy.heads=2", "policy.image_channels=8", "train.batch_size=16"]
 
@@ -28,7 +31,7 @@ def test_collect_train_eval_run(tmp_path):
     assert train.returncode == 0, train.stderr
     assert (tmp_path / "RUN_DIR" / "policy" / "model.pt").exists()
 
-    evaluation = embodied("eval", "checkpoint=RUN_DIR", "episodes=2", cwd=tmp_path)
+    evaluation = embodied("eval", "checkpoint=RUN_DIR", "episodes=2", "video=E.mp4", cwd=tmp_path)
     assert evaluation.returncode == 0, evaluation.stderr
     metrics = json.loads(evaluation.stdout.strip().splitlines()[-1])
     assert metrics["episodes"] == 2 and metrics["env"] == "crafter"
@@ -50,3 +53,6 @@ def test_collect_train_eval_run(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "plan (symbolic): collect 3 wood -> place table -> make wood pickaxe" in run.stdout
     assert (tmp_path / "Y.mp4").stat().st_size > 1000
+    for video in ("E.mp4", "Y.mp4"):  # eval's and run's videos carry the caption strip (embodied/overlay.py)
+        frame = imageio.mimread(tmp_path / video, memtest=False)[-1]
+        assert frame.shape == (256 + BAND_HEIGHT, 256, 3), video

@@ -72,6 +72,16 @@ function showFps() {
 }
 setInterval(showFps, 500);
 
+const crafterHelp = $("keys-help").textContent;
+const keyLabels = { " ": "Space", arrowleft: "←", arrowright: "→", arrowup: "↑", arrowdown: "↓" };
+function showKeys(world, keys) {  // each world says its own take-over keys (tabletop: arrows, W / S, Space)
+  state.keys = keys;
+  const listed = Object.entries(keys).map(([key, action]) => `${keyLabels[key] || key.toUpperCase()} ${action.replace(/_/g, " ")}`);
+  $("keys-help").textContent = world === "crafter" ? crafterHelp
+    : (listed.length ? `Take over keys: ${listed.join(", ")}. Click the camera first so it has the keyboard.`
+      : `No keyboard take over in ${world}.`);
+}
+
 const handlers = {
   hello(event) {
     state.session = event.session;
@@ -112,6 +122,7 @@ const handlers = {
     if (event.actor === "user") log(`you: ${event.action} (${event.subgoal})`);
   },
   reset(event) {
+    if (event.keys) showKeys(event.world, event.keys);
     state.plan = [];
     renderPlan();
     $("plan-source").textContent = "";

@@ -14,6 +14,11 @@ from embodied.worlds.base import SubgoalEnv
 from embodied.worlds.crafter import vocab, worldgen
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
+# the web demo's take over: the page's keys -> action names (the tabletop world has its own)
+KEYS = {"w": "move_up", "a": "move_left", "s": "move_down", "d": "move_right", " ": "do", "q": "noop",
+        "z": "sleep", "1": "place_stone", "2": "place_table", "3": "place_furnace", "4": "place_plant",
+        "5": "make_wood_pickaxe", "6": "make_stone_pickaxe", "7": "make_iron_pickaxe", "8": "make_wood_sword",
+        "9": "make_stone_sword", "0": "make_iron_sword"}
 NEAR_RADIUS = 4  # the 9x7 local view reaches 4 cells left/right of the player
 
 
@@ -53,6 +58,7 @@ class CrafterEnv(SubgoalEnv):
     world = "crafter"
     vocabulary = vocab.VOCABULARY
     action_names = ACTIONS  # the discrete actions by name (the web demo's keyboard take over)
+    keys = KEYS
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(

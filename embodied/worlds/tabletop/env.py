@@ -32,6 +32,11 @@ REGION_HALF = np.array([0.09, 0.14])  # half extents of the marked rectangles
 IN_REGION = (REGION_HALF - HALF_BLOCK).tolist()  # a block is in a region when its whole footprint is
 STATE_DIM = 10 * len(vocab.COLORS) + 2 * len(vocab.REGIONS)
 PROPRIO_DIM = 8
+# the web demo's keyboard take over (embodied/demo): the page's keys -> named actions -> action vectors
+KEY_MOVES = {"move_left": (-1, 0, 0), "move_right": (1, 0, 0), "move_away": (0, 1, 0), "move_closer": (0, -1, 0),
+             "raise": (0, 0, 1), "lower": (0, 0, -1), "toggle_gripper": (0, 0, 0), "noop": (0, 0, 0)}
+KEYS = {"arrowleft": "move_left", "arrowright": "move_right", "arrowup": "move_away", "arrowdown": "move_closer",
+        "w": "raise", "s": "lower", " ": "toggle_gripper", "g": "toggle_gripper", "q": "noop"}
 
 
 class TabletopEnv(SubgoalEnv):
@@ -49,6 +54,8 @@ class TabletopEnv(SubgoalEnv):
     world = "tabletop"
     vocabulary = vocab.VOCABULARY
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25}
+    keyboard_actions = tuple(KEY_MOVES)  # what a take over can do (keyboard_action makes the vector)
+    keys = KEYS
 
     def __init__(self, render: bool = False, image_size: int = 96, render_mode: str | None = "rgb_array",
                  max_subgoal_steps: int = 150, camera: str = "front") -> None:
@@ -109,6 +116,14 @@ class TabletopEnv(SubgoalEnv):
         success = self.subgoal_success()
         info = {"is_success": success, "subgoal": self._subgoal.text if self._subgoal is not None else None}
         return self._observation(), float(success), False, False, info
+
+    def keyboard_action(self, name: str) -> np.ndarray:
+        """A take-over key's action: the grip target moved 2 cm (x right, y away from the front camera, z up)
+        or the gripper flipped; otherwise the gripper stays as the last command left it."""
+        closed = self.data.ctrl[3] > 0
+        if name == "toggle_gripper":
+            closed = not closed
+        return np.array([*KEY_MOVES[name], -1.0 if closed else 1.0], np.float32)
 
     def render(self) -> np.ndarray:
         if self._renderer is None:

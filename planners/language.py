@@ -250,7 +250,7 @@ def _content_words(text: str) -> set[str]:
 def names_something(instruction: str, vocab: Vocabulary) -> bool:
     """Some word of the instruction is, or shares a 4-letter-or-longer stem with, a word of the vocabulary
     ("wooden pick" names "wood pickaxe"; "rocket" names nothing in Crafter)."""
-    known = vocabulary_words(vocab)
+    known = vocabulary_words(vocab) | world_spec(vocab.world).load_language().related_words
     return any(word in known or any(min(len(word), len(other)) >= 4 and (word.startswith(other) or
                                                                          other.startswith(word)) for other in known)
                for word in _content_words(instruction))

@@ -70,6 +70,7 @@ class LanguageAssets:
     hidden: frozenset[str] = frozenset()
     summary: Callable[[dict[str, Any]], str] | None = None
     skip: str = "Skip what the inventory already has."
+    related_words: frozenset[str] = frozenset()  # words naming the world's things beyond its subgoal texts
 
     def state(self, observation: dict[str, Any]) -> str:
         return self.summary(observation) if self.summary else describe_state(observation, self.hidden)

@@ -18,6 +18,7 @@ import json
 import statistics
 import time
 
+from embodied.types import InvalidPlanError
 from planners.instructions import generate
 from planners.llm import LLMPlanner
 from planners.validation import vocabulary
@@ -39,10 +40,11 @@ def counted(planner) -> dict:
     return counts
 
 
-def run(world: str, n: int, mode: str, entries: int, clock=time.perf_counter, progress: bool = False) -> dict:
+def run(world: str, n: int, mode: str, entries: int, clock=time.perf_counter, progress: bool = False,
+        quantize: str = "") -> dict:
     cases, vocab = generate(n, 0, world), vocabulary(world)
     planners = {"before": LLMPlanner(prefix_cache=0, **MODES[mode]),
-                "after": LLMPlanner(prefix_cache=entries, **MODES[mode])}
+                "after": LLMPlanner(prefix_cache=entries, quantize=quantize, **MODES[mode])}
     counts = {name: counted(p) for name, p in planners.items()}
     ms = {name: [] for name in planners}
     plans = {name: [] for name in planners}
@@ -50,9 +52,13 @@ def run(world: str, n: int, mode: str, entries: int, clock=time.perf_counter, pr
         order = ("before", "after") if index % 2 == 0 else ("after", "before")
         for name in order:
             began = clock()
-            plan = planners[name].plan(case.instruction, case.observation, vocab.skills)
+            try:
+                plan = planners[name].plan(case.instruction, case.observation, vocab.skills)
+                outcome = ([s.text for s in plan.subgoals], plan.planner)
+            except InvalidPlanError:  # refused (outside the world): an outcome like any plan
+                outcome = ([], "refused")
             ms[name].append(1000 * (clock() - began))
-            plans[name].append(([s.text for s in plan.subgoals], plan.planner))
+            plans[name].append(outcome)
         if progress:
             print(f"  {world} {mode} case {index}: before {ms['before'][-1]:.0f} ms, after {ms['after'][-1]:.0f} ms, "
                   f"{'same' if plans['before'][-1] == plans['after'][-1] else 'DIFFERENT'} plan", flush=True)
@@ -78,6 +84,7 @@ def main() -> None:
     parser.add_argument("--out", default="", help="also write the rows as JSON here")
     parser.add_argument("--cpu-time", action="store_true", help="time plans in this process's CPU time")
     parser.add_argument("--progress", action="store_true", help="print every case")
+    parser.add_argument("--quantize", default="", help="the after planner's planner.quantize (e.g. int8)")
     args = parser.parse_args()
     rows = []
     print(f"{'world':9s} {'mode':9s} {'n':>4s} {'before ms':>16s} {'after ms':>16s} {'ratio':>6s} "
@@ -86,7 +93,7 @@ def main() -> None:
         world, n = spec.split(":")
         for mode in args.modes.split(","):
             row = run(world, int(n), mode, args.entries, time.process_time if args.cpu_time else time.perf_counter,
-                      args.progress)
+                      args.progress, args.quantize)
             rows.append(row)
             b, a = row["before"], row["after"]
             print(f"{world:9s} {mode:9s} {row['cases']:4d} {b['median_ms']:7.0f} ({b['p90_ms']:6.0f}) "

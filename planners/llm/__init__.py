@@ -16,6 +16,7 @@ class LLMConfig(LanguagePlannerConfig):
     threads: int = 1  # torch CPU threads; 0 leaves torch's default
     expand: bool = True  # goals mode: the most accurate setting measured on Crafter and kitchen (README)
     prefix_cache: int = 16  # KV caches of earlier prompts kept for reuse (0 = only the previous call's)
+    quantize: str = ""  # "int8": dynamically quantised decoder (planners/LATENCY.md measures speed and plans)
 
 
 def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory registered like a class)
@@ -24,4 +25,5 @@ def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory regis
 
     config = LLMConfig(**kwargs)
     shared = LanguagePlannerConfig(**{f.name: getattr(config, f.name) for f in fields(LanguagePlannerConfig)})
-    return LanguagePlanner(LocalChatModel(config.model, config.threads, config.prefix_cache), shared, name="llm")
+    model = LocalChatModel(config.model, config.threads, config.prefix_cache, config.quantize)
+    return LanguagePlanner(model, shared, name="llm")

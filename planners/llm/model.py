@@ -36,8 +36,10 @@ def bundled_model_path() -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def load(path: str = "", threads: int = 1) -> tuple[Any, Any]:
-    """(tokenizer, model in eval mode); cached so tests and the server load each file once."""
+def load(path: str = "", threads: int = 1, quantize: str = "") -> tuple[Any, Any]:
+    """(tokenizer, model in eval mode); cached so tests and the server load each file once. `quantize="int8"`:
+    the decoder's Linear layers as dynamically quantised int8 (torch's fbgemm kernels; the output projection
+    stays fp32, since decoding reads only the candidate tokens' rows of it)."""
     import torch
 
     try:
@@ -61,6 +63,14 @@ def load(path: str = "", threads: int = 1) -> tuple[Any, Any]:
     else:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    if quantize not in ("", "int8"):
+        raise ValueError(f"planner.quantize={quantize!r}: expected '' (fp32) or 'int8'")
+    if quantize == "int8":
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notice that this API moves to torchao
+            model.model = torch.ao.quantization.quantize_dynamic(model.model, {torch.nn.Linear}, dtype=torch.qint8)
     return tokenizer, model.eval()
 
 
@@ -70,8 +80,8 @@ class LocalChatModel:
     accepts_images = False
     plan_key = ""
 
-    def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16) -> None:
-        self.tokenizer, self.model = load(path, threads)
+    def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16, quantize: str = "") -> None:
+        self.tokenizer, self.model = load(path, threads, quantize)
         self.name = os.path.basename(path or bundled_model_path()).removesuffix(".gguf")
         # prefix_cache = 0: one cache, the previous call's (the code path before PrefixCacheRunner)
         self.runner = PrefixCacheRunner(self.model, prefix_cache) if prefix_cache > 0 else CachedRunner(self.model)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from embodied.registry import world
 from embodied.types import InvalidPlanError, Subgoal
+from planners.instructions import generate
 from planners.language import LanguagePlanner, LanguagePlannerConfig
 from planners.symbolic import SymbolicPlanner
 from planners.validation import parse_reply, vocabulary
@@ -57,6 +58,15 @@ def test_a_tool_the_world_never_makes_is_refused_by_its_rules(backend, instructi
                                          "get a stone pick"])
 def test_the_tools_crafter_makes_are_not_refused(instruction):
     assert world("crafter").load_rules().refuse(instruction) is None
+
+
+@pytest.mark.parametrize("world_name", ["crafter", "tabletop", "kitchen"])
+def test_no_planner_evaluation_paraphrase_is_refused(world_name):
+    """"take a nap", "quench your thirst", "eat some beef": the world's related words count as naming it."""
+    planner = LanguagePlanner(NoModel(), LanguagePlannerConfig(world=world_name), "llm")
+    vocab = vocabulary(world_name)
+    for case in generate(200, 0, world_name):
+        planner._refuse_unreadable(case.instruction, vocab)  # raises InvalidPlanError when refused
 
 
 def test_a_paraphrase_naming_the_world_still_reaches_the_model():

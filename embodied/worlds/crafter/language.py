@@ -111,6 +111,9 @@ def _amounts(uses: dict[str, int]) -> str:
 
 LANGUAGE = LanguageAssets(
     rules=_crafter_rules(),
+    # what a player says for sleeping, drinking and eating, which the subgoal texts name otherwise
+    related_words=frozenset({"sleep", "nap", "rest", "bed", "thirst", "thirsty", "water", "hungry", "hunger", "food",
+                             "beef", "meat", "hunt", "kill", "fight", "health", "energy", "tired"}),
     record=sample_instruction,
     draft=draft_case,
     examples=(

@@ -26,17 +26,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.background import BackgroundTask
 
 from embodied.demo.catalog import Catalog
+from embodied.demo.keys import KEYS
 from embodied.demo.session import DemoInputError, Session
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_QUEUED_FRAMES = 8  # a slow tab skips frames rather than queueing them without bound
 log = logging.getLogger(__name__)
 
-# the page maps these keys to actions by name (worlds with named discrete actions, e.g. Crafter)
-KEYS = {"w": "move_up", "a": "move_left", "s": "move_down", "d": "move_right", " ": "do", "q": "noop",
-        "z": "sleep", "1": "place_stone", "2": "place_table", "3": "place_furnace", "4": "place_plant",
-        "5": "make_wood_pickaxe", "6": "make_stone_pickaxe", "7": "make_iron_pickaxe", "8": "make_wood_sword",
-        "9": "make_stone_sword", "0": "make_iron_sword"}
 
 
 @dataclass
@@ -116,7 +112,7 @@ async def _serve(ws: WebSocket, token: str, catalog: Catalog, sessions: dict[str
 
     session = Session(token, catalog, post, config.speed)
     sessions[token] = session
-    await ws.send_json({"type": "hello", "session": token, "keys": KEYS, **catalog.options()})
+    await ws.send_json({"type": "hello", "session": token, "keys": KEYS["crafter"], **catalog.options()})
     session.thread.start()
     sender = asyncio.create_task(_send_all(ws, outgoing, queued_frames))
     try:

@@ -23,6 +23,7 @@ from PIL import Image
 
 from embodied.agent import Agent, AgentConfig, SubgoalResult
 from embodied.demo.control import Control, DemoRecorder, ReportingPlanner, SessionStopped, SwitchableActor
+from embodied.demo.keys import keys_for
 from embodied.hooks import AgentHooks, Step
 from embodied.types import InvalidPlanError, Plan, Subgoal
 
@@ -282,7 +283,9 @@ class Session:
                 raise
         self.resume = self.env.reset(seed=choice.seed)
         self.recorder = DemoRecorder()
-        self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name})
+        keys, keys_help = keys_for(self.spec_name)
+        self.send({"type": "reset", "seed": choice.seed, "world": self.spec_name, "keys": keys,
+                   "keys_help": keys_help})
         self.send_frame(force=True)
         self.status("idle")
 

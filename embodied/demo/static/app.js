@@ -116,6 +116,8 @@ const handlers = {
     renderPlan();
     $("plan-source").textContent = "";
     $("explanation").textContent = "";
+    if (event.keys) state.keys = event.keys;  // each world has its own take over keys (none: continuous actions)
+    if (event.keys_help) $("keys-help").textContent = event.keys_help;
     log(`world reset: ${event.world}, seed ${event.seed}`);
   },
   log(event) { log(event.text); },

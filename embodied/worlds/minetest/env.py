@@ -36,6 +36,7 @@ class MinetestEnv(SubgoalEnv):
 
     world = "minetest"
     vocabulary = vocab.VOCABULARY
+    action_names = ACTIONS  # the discrete actions by name (the web demo's keyboard take over)
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, size: int = 64, max_steps: int = 3000, max_subgoal_steps: int = 400,

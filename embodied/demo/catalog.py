@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,12 @@ from embodied.demo.session import Choice, DemoInputError
 from embodied.registry import PLANNERS, make_planner, world
 
 MUJOCO_WORLDS = ("tabletop", "kitchen")
+
+
+def minetest_available() -> bool:
+    """The Minetest client (real frames) and Xvfb are installed: the demo offers the `minetest` world."""
+    client = shutil.which("minetest") or (os.access("/usr/games/minetest", os.X_OK) and "/usr/games/minetest")
+    return bool(client) and shutil.which("Xvfb") is not None
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ class Catalog:
 
     def __init__(self, checkpoint_folders: list[str]) -> None:
         mujoco = importlib.util.find_spec("mujoco") is not None
-        self.worlds = ["crafter", *(MUJOCO_WORLDS if mujoco else ())]
+        minetest = ("minetest",) if minetest_available() else ()
+        self.worlds = ["crafter", *(MUJOCO_WORLDS if mujoco else ()), *minetest]
         self.planners = list(PLANNERS)
         self.checkpoints = {c.id: c for c in find_checkpoints(checkpoint_folders) if c.world in self.worlds}
 

@@ -27,6 +27,11 @@ _EDITS: dict[str, tuple[tuple[int, int], ...]] = {
     "place_crafting_table": ((5, 6),), "equip_pickaxe": ((5, 5),),
 }
 ACTIONS: tuple[str, ...] = tuple(_EDITS)
+# the web demo's take over: the page's keys -> action names (each one MineDojo action vector above)
+KEYS = {"w": "forward", "s": "back", "a": "left", "d": "right", "j": "jump_forward", "q": "turn_left",
+        "e": "turn_right", "r": "look_up", "f": "look_down", " ": "attack", "z": "noop", "1": "craft_planks",
+        "2": "craft_stick", "3": "craft_crafting_table", "4": "craft_wooden_pickaxe", "5": "craft_stone_pickaxe",
+        "6": "place_crafting_table", "7": "equip_pickaxe"}
 REACH = 4.0
 
 
@@ -36,6 +41,8 @@ class MinetestEnv(SubgoalEnv):
 
     world = "minetest"
     vocabulary = vocab.VOCABULARY
+    action_names = ACTIONS  # the discrete actions by name (the web demo's keyboard take over)
+    keys = KEYS
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, size: int = 64, max_steps: int = 3000, max_subgoal_steps: int = 400,

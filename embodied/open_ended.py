@@ -148,7 +148,8 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
                      "subgoals": len(trajectory.results), "succeeded": sum(r.success for r in trajectory.results),
                      "unlocked": sorted(name for name, flag in tracker.unlocked.items() if flag),
                      "choices": dict(Counter(plan.planner for plan in trajectory.plans if plan.subgoals)),
-                     "planning_s": round(sum(trajectory.planning_ms) / 1000, 2)})
+                     "planning_s": round(sum(trajectory.planning_ms) / 1000, 2)}
+                    | ({"agreed": planner.agreed} if hasattr(planner, "agreed") else {}))
         bar.set_postfix(achievements=len(rows[-1]["unlocked"]), steps=rows[-1]["steps"])
     metrics = summarize(rows, config, load, time.time() - began, planner.name)
     out = config.out or os.path.join(config.checkpoint or ".", "open_ended.json")
@@ -175,6 +176,7 @@ def summarize(rows: list[dict[str, Any]], config: Any, checkpoint: str | None, s
         "death_rate": float(np.mean([row["died"] for row in rows])),
         "planner": planner, "choices": dict(sum((Counter(row["choices"]) for row in rows), Counter())),
         "mean_planning_s": float(np.mean([row["planning_s"] for row in rows])),
+        "agreed": sum(row.get("agreed", 0) for row in rows),  # model choices the curriculum would have made too
         "episodes_detail": rows, "seconds": round(seconds, 1),
     }
 

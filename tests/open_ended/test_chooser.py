@@ -53,6 +53,9 @@ def test_the_model_picks_among_the_curriculums_candidates():
     assert "collect 3 drink" in choices and "collect diamond" in choices  # a near need; a far achievement
     user = messages[-1]["content"]
     assert "6 drink" in user and "Achievements unlocked: none" in user and "place table (first: collect 2 wood)" in user
+    model.replies.append('["collect wood"]')
+    assert chooser.agreed == 0 and chooser.plan("", _state()).subgoals[0].text == "collect wood"
+    assert chooser.agreed == 1  # the model's choice was the curriculum's too
 
 
 @pytest.mark.parametrize("reply", ['["make rocket"]', "not json", '["collect wood", "place table"]', "down"])

@@ -48,6 +48,7 @@ class SubgoalChooser:
         self.wants_image = bool(getattr(model, "accepts_images", False))
         self.curriculum = CurriculumPlanner()
         self.last_reply = ""
+        self.agreed = 0  # model choices this episode that are also the curriculum's (its first candidate)
 
     @classmethod
     def around(cls, planner: Any) -> SubgoalChooser:
@@ -63,6 +64,7 @@ class SubgoalChooser:
 
     def reset(self) -> None:
         self.curriculum.reset()
+        self.agreed = 0
 
     def plan(self, instruction: str, observation: dict[str, Any], skills: tuple[Skill, ...] = ()) -> Plan:
         if survival_subgoal(observation) is not None:  # critical: the rules decide, the model is not asked
@@ -78,6 +80,7 @@ class SubgoalChooser:
         text = chosen(self.last_reply, options)
         if text:
             target, step = options[text]
+            self.agreed += text == next(iter(options))
             return self.curriculum.aim(instruction, target, step, self.name, f"{self.name} chose {text!r}")
         log.warning("%s chooser: reply %r is not a candidate; the curriculum chooses", self.name, self.last_reply)
         plan = self.curriculum.plan(instruction, observation, skills)

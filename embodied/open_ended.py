@@ -1,10 +1,14 @@
 """The open-ended Crafter benchmark: whole episodes (10,000 steps or death) driven by a curriculum.
 
-After every subgoal the planner (the `curriculum`, embodied/worlds/crafter/curriculum.py) picks the next one
-from the state, until the episode ends. The score is the Crafter paper's (Hafner, 2021): the success rate
-s_i of each of the 22 achievements over episodes (unlocked at least once), score = exp(mean(ln(1 + s_i))) - 1
-with s_i in percent, with a seeded bootstrap 95% interval over episodes. `actor=expert` plays the scripted
-expert through the same loop (the upper bound of what the policies learn from).
+After every subgoal the planner picks the next one from the state, until the episode ends: the `curriculum`
+(embodied/worlds/crafter/curriculum.py), or a language backend (llm, mllm, openai) choosing among the
+curriculum's candidates, with survival and invalid replies left to the curriculum (chooser.py); each
+episode records which of them chose each subgoal (`choices`).
+
+The score is the Crafter paper's (Hafner, 2021): the success rate s_i of each of the 22 achievements over
+episodes (unlocked at least once), score = exp(mean(ln(1 + s_i))) - 1 with s_i in percent, with a seeded
+bootstrap 95% interval over episodes. `actor=expert` plays the scripted expert through the same loop (the
+upper bound of what the policies learn from).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +95,21 @@ class OpenEndedAgent(Agent):
         return plan
 
 
+def open_ended_planner(planner: Any, world_name: str) -> Any:
+    """The curriculum (for no planner, `symbolic` or `curriculum`), or a language planner's chat model choosing
+    among the curriculum's candidates (embodied/worlds/crafter/chooser.py); anything else is refused."""
+    if planner is None or getattr(planner, "name", "") == "symbolic":
+        return make_planner("curriculum", world_name)
+    if getattr(planner, "name", "") == "curriculum":
+        return planner
+    if callable(getattr(getattr(planner, "model", None), "complete", None)):
+        from embodied.worlds.crafter.chooser import SubgoalChooser
+
+        return SubgoalChooser.around(planner)
+    raise InvalidPlanError(f"open-ended play asks planner=curriculum (or a language planner: llm, mllm, openai) "
+                           f"for each next subgoal; planner={getattr(planner, 'name', planner)} cannot choose one")
+
+
 def bootstrap_score(unlocked: np.ndarray, samples: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the Crafter score, resampling episodes. unlocked: (episodes, 22) bool."""
     rng = np.random.default_rng(seed)
@@ -116,12 +136,7 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
         raise InvalidPlanError(f"open_ended=true is the Crafter benchmark; the checkpoint is of {spec.name!r}")
     env = (policy.features.make_env(max_steps=config.max_steps) if policy
            else spec.make_env(max_steps=config.max_steps))
-    planner = make_planner_for(spec) if make_planner_for else None
-    if planner is None or getattr(planner, "name", "") == "symbolic":
-        planner = make_planner("curriculum", spec.name)
-    if getattr(planner, "name", "") != "curriculum":
-        raise InvalidPlanError(f"open-ended play asks planner=curriculum for each next subgoal; "
-                               f"planner={getattr(planner, 'name', planner)} cannot choose one yet")
+    planner = open_ended_planner(make_planner_for(spec) if make_planner_for else None, spec.name)
     tracker, rows, began = AchievementTracker(), [], time.time()
     bar = tqdm(range(config.episodes), desc=f"open-ended crafter ({config.actor})", unit="ep")
     for episode in bar:
@@ -131,9 +146,12 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
         trajectory = OpenEndedAgent(env, planner, actor, hooks=[tracker]).run(INSTRUCTION, seed)
         rows.append({"seed": seed, "steps": len(trajectory.actions), "died": env.player.health <= 0,
                      "subgoals": len(trajectory.results), "succeeded": sum(r.success for r in trajectory.results),
-                     "unlocked": sorted(name for name, flag in tracker.unlocked.items() if flag)})
+                     "unlocked": sorted(name for name, flag in tracker.unlocked.items() if flag),
+                     "choices": dict(Counter(plan.planner for plan in trajectory.plans if plan.subgoals)),
+                     "planning_s": round(sum(trajectory.planning_ms) / 1000, 2)}
+                    | ({"agreed": planner.agreed} if hasattr(planner, "agreed") else {}))
         bar.set_postfix(achievements=len(rows[-1]["unlocked"]), steps=rows[-1]["steps"])
-    metrics = summarize(rows, config, load, time.time() - began)
+    metrics = summarize(rows, config, load, time.time() - began, planner.name)
     out = config.out or os.path.join(config.checkpoint or ".", "open_ended.json")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as handle:
@@ -142,7 +160,8 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
     return metrics
 
 
-def summarize(rows: list[dict[str, Any]], config: Any, checkpoint: str | None, seconds: float) -> dict[str, Any]:
+def summarize(rows: list[dict[str, Any]], config: Any, checkpoint: str | None, seconds: float,
+              planner: str = "curriculum") -> dict[str, Any]:
     """Per-achievement success rates (%), the Crafter score and its bootstrap interval, episode statistics."""
     unlocked = np.array([[name in row["unlocked"] for name in ACHIEVEMENTS] for row in rows], dtype=bool)
     rates = {name: 100.0 * float(unlocked[:, i].mean()) for i, name in enumerate(ACHIEVEMENTS)}
@@ -155,6 +174,9 @@ def summarize(rows: list[dict[str, Any]], config: Any, checkpoint: str | None, s
         "mean_achievements": float(unlocked.sum(axis=1).mean()),
         "mean_steps": float(np.mean([row["steps"] for row in rows])),
         "death_rate": float(np.mean([row["died"] for row in rows])),
+        "planner": planner, "choices": dict(sum((Counter(row["choices"]) for row in rows), Counter())),
+        "mean_planning_s": float(np.mean([row["planning_s"] for row in rows])),
+        "agreed": sum(row.get("agreed", 0) for row in rows),  # model choices the curriculum would have made too
         "episodes_detail": rows, "seconds": round(seconds, 1),
     }
 
@@ -163,8 +185,8 @@ def report_table(metrics: dict[str, Any]) -> Any:
     """A rich table: each achievement's success rate, then the score with its interval."""
     from rich.table import Table
 
-    table = Table(title=f"open-ended Crafter ({metrics['actor']}, {metrics['episodes']} episodes, "
-                        f"up to {metrics['max_steps']} steps)")
+    table = Table(title=f"open-ended Crafter ({metrics['actor']}, planner {metrics['planner']}, "
+                        f"{metrics['episodes']} episodes, up to {metrics['max_steps']} steps)")
     for column in ("achievement", "success rate"):
         table.add_column(column)
     for name, rate in metrics["achievements_percent"].items():
@@ -173,4 +195,5 @@ def report_table(metrics: dict[str, Any]) -> Any:
     table.add_row("[bold]Crafter score[/bold]", f"{metrics['crafter_score']:.1f}% [{low:.1f}, {high:.1f}]")
     table.add_row("mean achievements / episode", f"{metrics['mean_achievements']:.1f}")
     table.add_row("mean steps / deaths", f"{metrics['mean_steps']:.0f} / {metrics['death_rate']:.0%}")
+    table.add_row("subgoals chosen by", ", ".join(f"{name} {count}" for name, count in metrics["choices"].items()))
     return table

@@ -123,9 +123,9 @@ def cmd_eval(overrides: list[str]) -> None:
     if config.open_ended:
         from embodied.open_ended import evaluate_open_ended, report_table
 
-        if planner_cfg.get("name") not in ("symbolic", "curriculum"):
-            raise ConfigError(f"planner={planner_cfg.get('name')}: open_ended=true takes planner=curriculum (the "
-                              f"language backends cannot choose the next subgoal yet)")
+        if planner_cfg.get("name") not in ("symbolic", "curriculum", "llm", "mllm", "openai"):
+            raise ConfigError(f"planner={planner_cfg.get('name')}: open_ended=true takes planner=curriculum, or a "
+                              f"language backend (llm, mllm, openai) choosing among the curriculum's candidates")
 
         metrics = evaluate_open_ended(config, functools.partial(planner_from_config, planner_cfg))
         console.print(report_table(metrics))

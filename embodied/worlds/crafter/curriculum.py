@@ -10,6 +10,7 @@ failing is tried again only after the others (targets are ranked by failures, th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from embodied.types import Feedback, InvalidPlanError, Plan, Skill, Subgoal
@@ -41,22 +42,26 @@ def describe_with_threats(env: Any) -> dict[str, Any]:
     return observation
 
 
-def survival_subgoal(observation: dict[str, Any]) -> Subgoal | None:
-    """What keeps the player alive now, if anything: fight back, drink, eat, sleep (when tired or at night)."""
+def survival_needs(observation: dict[str, Any], slack: int = 0) -> list[Subgoal]:
+    """What keeps the player alive, most urgent first: fight back, drink, eat, sleep (when tired or at night).
+    `slack` raises the drink / food / energy levels that count (the chooser offers needs not yet critical)."""
     inventory = observation.get("inventory") or {}
     adjacent = set(observation.get("adjacent", ()))
-    if "zombie" in adjacent:
-        return vocab.make_subgoal("defeat_zombie")
-    if "skeleton" in adjacent:
-        return vocab.make_subgoal("defeat_skeleton")
-    drink = int(inventory.get("drink", 9))
-    if drink <= THIRSTY:
-        return vocab.make_subgoal("collect_drink", 9 - drink)
-    if int(inventory.get("food", 9)) <= HUNGRY:
-        return vocab.make_subgoal("eat_cow")
-    if int(inventory.get("energy", 9)) <= TIRED or float(observation.get("daylight", 1.0)) < NIGHT:
-        return vocab.make_subgoal("wake_up")
-    return None
+    needs = [vocab.make_subgoal(f"defeat_{name}") for name in ("zombie", "skeleton") if name in adjacent]
+    drink, energy = int(inventory.get("drink", 9)), int(inventory.get("energy", 9))
+    if drink <= THIRSTY + slack:
+        needs.append(vocab.make_subgoal("collect_drink", 9 - drink))
+    if int(inventory.get("food", 9)) <= HUNGRY + slack:
+        needs.append(vocab.make_subgoal("eat_cow"))
+    if energy <= TIRED + slack or float(observation.get("daylight", 1.0)) < NIGHT:
+        needs.append(vocab.make_subgoal("wake_up"))
+    return needs
+
+
+def survival_subgoal(observation: dict[str, Any]) -> Subgoal | None:
+    """What keeps the player alive now, if anything (the most urgent of `survival_needs`)."""
+    needs = survival_needs(observation)
+    return needs[0] if needs else None
 
 
 class CurriculumPlanner:
@@ -80,22 +85,36 @@ class CurriculumPlanner:
         if survival is not None:
             self._target = ""
             return Plan(instruction, [survival], self.name, "survival first")
+        for target, step in self.options(observation):
+            return self.aim(instruction, target, step)
+        self._target = ""
+        return Plan(instruction, [], self.name, "every achievement is unlocked")
+
+    def aim(self, instruction: str, target: str, step: Subgoal, planner: str = "", why: str = "") -> Plan:
+        """The one-subgoal plan `step` towards achievement `target` ("" for survival), whose failures count."""
+        self._target = target
+        why = why or f"next achievement: {target.replace('_', ' ')}"
+        return Plan(instruction, [step], planner or self.name, why)
+
+    def replan(self, plan: Plan, feedback: Feedback, skills: tuple[Skill, ...] = ()) -> Plan:
+        self.note(feedback)
+        return self.plan(plan.instruction, feedback.observation, skills)
+
+    def note(self, feedback: Feedback) -> None:
+        """Count a failed subgoal against the achievement it worked towards."""
+        if feedback.failed_subgoal is not None and self._target:
+            self.failures[self._target] += 1
+
+    def options(self, observation: dict[str, Any]) -> Iterator[tuple[str, Subgoal]]:
+        """(achievement, first step of its plan from here) for each candidate the rules can plan for, in order:
+        missing prerequisites are that first step ("collect 2 wood" towards "place table")."""
         for target in self.candidates(observation):
             try:
                 steps = RULES.expand([vocab.make_subgoal(target)], observation)
             except InvalidPlanError:
                 continue
             if steps:
-                self._target = target
-                why = f"next achievement: {target.replace('_', ' ')}"
-                return Plan(instruction, [steps[0]], self.name, why)
-        self._target = ""
-        return Plan(instruction, [], self.name, "every achievement is unlocked")
-
-    def replan(self, plan: Plan, feedback: Feedback, skills: tuple[Skill, ...] = ()) -> Plan:
-        if feedback.failed_subgoal is not None and self._target:
-            self.failures[self._target] += 1
-        return self.plan(plan.instruction, feedback.observation, skills)
+                yield target, steps[0]
 
     def candidates(self, observation: dict[str, Any]) -> list[str]:
         """Achievements not unlocked yet that can be tried here, least-failed first, then in ORDER."""

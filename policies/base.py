@@ -1,10 +1,12 @@
 """The Policy interface: training loss, action chunks, receding-horizon control, self-contained checkpoints.
 
 A checkpoint directory holds `policy.json` (policy name, config, features), `stats.json`
-(normalisation computed from the dataset) and `model.pt` (weights): `load_policy(dir)` is the one
-call that rebuilds it. Normalisation lives outside the network, applied in `prepare`. policy.json records
-the sha256 of model.pt, stats.json and of its own `features` (the world); `load_policy` checks them, the
-weights' shapes and finiteness, and says what is wrong in one CheckpointError line.
+(normalisation computed from the dataset) and the weights, `model.pt` (torch pickle, what training writes) or
+`model.safetensors` (`save(dir, weights="safetensors")`; the shipped defaults in embodied/checkpoints/):
+`load_policy(dir)` is the one call that rebuilds it. Normalisation lives outside the network, applied in
+`prepare`. policy.json records the sha256 of the weights file, stats.json and of its own `features` (the
+world); `load_policy` checks them, the weights' shapes and finiteness, and says what is wrong in one
+CheckpointError line.
 """
 
 from __future__ import annotations
@@ -208,21 +210,49 @@ class Policy(nn.Module, ABC):
         actions = [state.queue.popleft() for state in states]
         return [int(a) if self.features.discrete else a.astype(np.float32) for a in actions]
 
-    def save(self, directory: str | os.PathLike) -> None:
-        """Weights and stats first, policy.json (with their hashes) last: a torn save fails its hash check."""
+    def save(self, directory: str | os.PathLike, weights: str = "pt") -> None:
+        """Weights (`weights`: pt | safetensors) and stats first, policy.json (with their hashes) last: a torn
+        save fails its hash check. The other weights file, if the directory had one, is removed."""
+        if weights not in ("pt", "safetensors"):
+            raise ValueError(f"weights={weights!r}: expected pt or safetensors")
         os.makedirs(directory, exist_ok=True)
         _write_json(os.path.join(directory, "stats.json"), {k: v.to_json() for k, v in self.stats.items()})
-        tmp = os.path.join(directory, "model.pt.tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, os.path.join(directory, "model.pt"))
+        name = f"model.{weights}"
+        tmp = os.path.join(directory, name + ".tmp")
+        if weights == "pt":
+            torch.save(self.state_dict(), tmp)
+        else:
+            from safetensors.torch import save_file
+
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, tmp)
+        os.replace(tmp, os.path.join(directory, name))
+        for other in WEIGHTS_FILES:
+            if other != name and os.path.exists(os.path.join(directory, other)):
+                os.remove(os.path.join(directory, other))
         features = self.features.to_json()
-        hashes = {name: _sha256(os.path.join(directory, name)) for name in _HASHED}
+        hashes = {n: _sha256(os.path.join(directory, n)) for n in (name, "stats.json")}
         meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": features,
                 "sha256": {**hashes, "features": _json_sha256(features)}}
         _write_json(os.path.join(directory, "policy.json"), meta)
 
 
-_HASHED = ("model.pt", "stats.json")
+WEIGHTS_FILES = ("model.safetensors", "model.pt")  # the first one present is loaded
+
+
+def weights_file(directory: str | os.PathLike) -> str:
+    """The name of the weights file a checkpoint directory holds (model.safetensors or model.pt)."""
+    for name in WEIGHTS_FILES:
+        if os.path.exists(os.path.join(directory, name)):
+            return name
+    raise CheckpointError(f"{os.fspath(directory)}: no weights file (expected model.safetensors or model.pt)")
+
+
+def _read_weights(path: str, device: str | torch.device) -> dict[str, torch.Tensor]:
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return load_file(path, device=str(device))
+    return torch.load(path, map_location=device, weights_only=True)
 
 
 def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu") -> Policy:
@@ -231,7 +261,8 @@ def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu"
     if not os.path.exists(os.path.join(directory, "policy.json")):
         raise FileNotFoundError(f"{directory}: not a policy checkpoint (no policy.json)")
     meta = _read_json(directory, "policy.json")
-    _check_hashes(directory, meta)
+    weights_name = weights_file(directory)
+    _check_hashes(directory, meta, weights_name)
     try:
         stats = {k: MinMax.from_json(v) for k, v in _read_json(directory, "stats.json").items()}
         cls = policy_class(meta["policy"])
@@ -241,9 +272,9 @@ def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu"
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CheckpointError(f"{directory}: policy.json/stats.json do not describe a policy "
                               f"({type(error).__name__}: {_first_line(error)})") from None
-    path = os.path.join(directory, "model.pt")
+    path = os.path.join(directory, weights_name)
     try:
-        weights = torch.load(path, map_location=device, weights_only=True)
+        weights = _read_weights(path, device)
         policy.load_state_dict(weights)
     except Exception as error:  # truncated, empty, garbage or foreign: one line naming the file
         raise CheckpointError(f"{path}: unreadable or not the weights of this policy "
@@ -254,11 +285,15 @@ def load_policy(directory: str | os.PathLike, device: str | torch.device = "cpu"
     return policy.to(device).eval()
 
 
-def _check_hashes(directory: str, meta: Any) -> None:
+def _check_hashes(directory: str, meta: Any, weights_name: str) -> None:
     if not isinstance(meta, dict):
         raise CheckpointError(f"{directory}/policy.json: expected a JSON object")
     recorded = meta.get("sha256") or {}  # checkpoints saved before hashes were recorded have none
-    for name in _HASHED:
+    other = [n for n in WEIGHTS_FILES if n != weights_name and n in recorded]
+    if other and weights_name not in recorded:
+        raise CheckpointError(f"{directory}: policy.json records the sha256 of {other[0]} but the directory holds "
+                              f"{weights_name} (weights swapped after saving; save it again)")
+    for name in (weights_name, "stats.json"):
         if name in recorded and _sha256(os.path.join(directory, name)) != recorded[name]:
             raise CheckpointError(f"{directory}/{name}: sha256 differs from the one recorded in policy.json "
                                   f"(a truncated, edited or torn file; save or train it again)")

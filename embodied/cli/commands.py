@@ -90,6 +90,20 @@ def cmd_train(overrides: list[str]) -> int:
     return 0
 
 
+def shipped_default(world_name: str | None) -> tuple[str, str]:
+    """(path, world) of the shipped default policy of `world_name` (None: crafter), for a missing checkpoint=."""
+    from embodied.checkpoints import shipped_checkpoint, shipped_worlds
+
+    world_name = world_name or "crafter"
+    path = shipped_checkpoint(world_name)
+    if path is None:
+        shipped = ", ".join(shipped_worlds()) or "none"
+        raise ConfigError(f"no shipped default policy for env={world_name} (shipped: {shipped}); pass "
+                          f"checkpoint=RUN_DIR (a run of `embodied train`)")
+    console.print(f"checkpoint: the shipped default policy of {world_name} ({path})")
+    return path, world_name
+
+
 def checked_policy(policy: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(name, config overrides) of the composed policy group; a bad key or value is one ConfigError."""
     from policies.base import policy_class
@@ -113,6 +127,10 @@ def cmd_eval(overrides: list[str]) -> None:
     check_engine(cfg.engine)
     values = plain(cfg)
     planner_cfg = values.pop("planner")
+    world_name = (values.pop("env", None) or {}).get("name")
+    if values["checkpoint"] is None:
+        values["checkpoint"], world_name = shipped_default(world_name)
+        values["out"] = values["out"] or os.path.join("data", "runs", f"shipped_{world_name}", "eval.json")
     config = typed(EvalConfig, values, "eval")
     try:
         check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
@@ -159,7 +177,8 @@ def cmd_run(instruction: str, overrides: list[str]) -> None:
     from policies.base import load_policy
 
     cfg = compose("run", overrides)
-    policy = load_policy(policy_dir(cfg.checkpoint), cfg.device)
+    checkpoint = cfg.checkpoint or shipped_default((plain(cfg.get("env")) or {}).get("name"))[0]
+    policy = load_policy(policy_dir(checkpoint), cfg.device)
     spec = world(policy.features.env_name)
     env = policy.features.make_env()
     planner = make_planner(spec, plain(cfg.planner))

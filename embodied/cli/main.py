@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   embodied data info data/demo.hdf5
   embodied train dataset=data/demo.hdf5 policy=transformer train.steps=50 out=data/runs/t
   embodied eval checkpoint=data/runs/t episodes=2
+  embodied eval episodes=2                      # no checkpoint=: the shipped default of env=NAME (crafter)
   embodied run "make a wood pickaxe" checkpoint=data/runs/t video=data/videos/run.mp4
   embodied eval-planner backend=llm n=200
   embodied train-planner dataset=data/demo.hdf5 out=data/runs/mllm steps=300

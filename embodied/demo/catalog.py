@@ -53,20 +53,32 @@ def find_checkpoints(folders: list[str], max_depth: int = 4) -> list[Checkpoint]
     return found
 
 
+def shipped_checkpoints() -> list[Checkpoint]:
+    """The default policies shipped inside the package (embodied/checkpoints/WORLD), labelled "WORLD (shipped)"."""
+    from embodied.checkpoints import shipped_checkpoint, shipped_worlds
+
+    return [Checkpoint(f"shipped-{name}", f"{name} (shipped)", name, shipped_checkpoint(name) or "")
+            for name in shipped_worlds()]
+
+
 class Catalog:
     """The choices offered to every session, and how a choice becomes an env, an actor and a planner."""
 
-    def __init__(self, checkpoint_folders: list[str]) -> None:
+    def __init__(self, checkpoint_folders: list[str], shipped: bool = True) -> None:
         mujoco = importlib.util.find_spec("mujoco") is not None
         minetest = ("minetest",) if minetest_available() else ()
         self.worlds = ["crafter", *(MUJOCO_WORLDS if mujoco else ()), *minetest]
         self.planners = list(PLANNERS)
-        self.checkpoints = {c.id: c for c in find_checkpoints(checkpoint_folders) if c.world in self.worlds}
+        found = shipped_checkpoints() if shipped else []
+        found += find_checkpoints(checkpoint_folders)
+        self.checkpoints = {c.id: c for c in found if c.world in self.worlds}
+        # the actor a new session starts with: Crafter's shipped policy when there is one
+        self.default_actor = "shipped-crafter" if "shipped-crafter" in self.checkpoints else "expert"
 
     def options(self) -> dict[str, Any]:
         actors = [{"id": "expert", "label": "scripted expert", "world": ""}]
         actors += [{"id": c.id, "label": f"policy {c.label}", "world": c.world} for c in self.checkpoints.values()]
-        return {"worlds": self.worlds, "planners": self.planners, "actors": actors}
+        return {"worlds": self.worlds, "planners": self.planners, "actors": actors, "actor": self.default_actor}
 
     def check(self, choice: Choice) -> None:
         """A choice the page may make (one line naming what is wrong otherwise)."""

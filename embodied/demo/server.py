@@ -44,12 +44,13 @@ class DemoConfig:
     idle_timeout_s: float = 600.0  # a tab that sends nothing for this long is closed
     checkpoints: list[str] = field(default_factory=lambda: ["data/runs"])
     speed: float = 15.0  # agent steps per second at the start of a session (the page changes it)
+    shipped: bool = True  # offer the shipped default policies (embodied/checkpoints/); Crafter starts with its own
 
 
 def create_app(config: DemoConfig) -> FastAPI:
     """The app: GET / (the page), /static/*, WS /ws, GET /download/{token}/{demo.hdf5|episode.mp4}."""
     app = FastAPI(title="embodied demo", docs_url=None, redoc_url=None, openapi_url=None)
-    catalog = Catalog(list(config.checkpoints))
+    catalog = Catalog(list(config.checkpoints), shipped=config.shipped)
     sessions: dict[str, Session] = {}
     lock = threading.Lock()
     app.state.sessions = sessions

@@ -125,7 +125,7 @@ class Session:
         self.token, self.catalog, self.send = token, catalog, send
         self.control = Control(speed)
         self.recorder = DemoRecorder()
-        self.choice = Choice()
+        self.choice = Choice(actor=getattr(catalog, "default_actor", "expert"))
         self.state = "starting"
         self.max_fps = max_fps
         self.env: Any = None

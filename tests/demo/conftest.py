@@ -32,6 +32,7 @@ def running_server(**config: Any) -> Iterator[str]:
 
     port = free_port()
     config.setdefault("checkpoints", [])
+    config.setdefault("shipped", False)  # the scripted expert drives unless a test asks for the shipped policies
     server = uvicorn.Server(uvicorn.Config(create_app(DemoConfig(port=port, **config)), host="127.0.0.1",
                                            port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

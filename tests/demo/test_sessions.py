@@ -135,3 +135,11 @@ def test_an_instruction_sent_during_the_last_subgoal_is_the_next_plan(demo):
     switched = tab.until(is_type("plan", why="switch"))
     assert switched["subgoals"] == ["eat cow"]
     assert not any(e["type"] == "log" and e["text"].startswith("plan finished") for e in tab.events)
+
+
+def test_the_shipped_crafter_policy_is_listed_and_selected_by_default(demo):
+    tab = demo.client(demo(shipped=True))
+    labels = {a["id"]: a["label"] for a in tab.hello["actors"]}
+    assert labels["shipped-crafter"] == "policy crafter (shipped)" and tab.hello["actor"] == "shipped-crafter"
+    status = tab.until(is_type("status", state="idle"))
+    assert status["actor"] == "shipped-crafter" and status["world"] == "crafter"

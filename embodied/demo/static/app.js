@@ -89,6 +89,7 @@ const handlers = {
     fill($("world"), event.worlds);
     fill($("planner"), event.planners);
     fill($("actor"), event.actors);
+    if (event.actor) $("actor").value = event.actor; // Crafter's shipped policy when the server has one
     $("download-hdf5").href = `/download/${event.session}/demo.hdf5`;
     $("download-mp4").href = `/download/${event.session}/episode.mp4`;
     log(`connected: session ${event.session.slice(0, 6)}`);
@@ -102,6 +103,7 @@ const handlers = {
     $("handback").disabled = !event.takeover;
     $("user-steps").textContent = `${event.user_steps} steps by you, ${event.demos} demo episode(s)`;
     if (event.world) $("world").value = event.world;
+    if (event.actor) $("actor").value = event.actor;
   },
   plan(event) {
     state.plan = event.subgoals.map((text) => ({ text, status: "pending" }));

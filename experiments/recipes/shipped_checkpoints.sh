@@ -3,14 +3,14 @@
 # stats.json): record scripted-expert demos on seeds 0.., train, evaluate on the held-out seeds 10000..
 # (Crafter: "make a stone pickaxe" from nothing, expert takeover after a failed subgoal; tabletop: its sampled
 # 1-3 clause instructions), then export the trained weights as model.safetensors into the package.
-#   bash experiments/recipes/shipped_checkpoints.sh                 # every shipped world (crafter tabletop)
+#   bash experiments/recipes/shipped_checkpoints.sh                 # every shipped world (crafter tabletop kitchen)
 #   WORLDS=crafter bash experiments/recipes/shipped_checkpoints.sh  # one world
 # Exact: collection runs in one process (parallel workers write episodes in the order they finish, so the
 # dataset's episode order and hence the training batches would vary); training is seeded and runs on one CPU
 # thread (OMP_NUM_THREADS=1). Crafter on the loaded 2-core CPU: collect 122 s, train 3,206 s, eval 111 s; tabletop 124 s, 162 s, 32 s (README).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-WORLDS="${WORLDS:-crafter tabletop}"
+WORLDS="${WORLDS:-crafter tabletop kitchen}"
 OUT="${OUT:-data/shipped}"
 EVAL_EPISODES="${EVAL_EPISODES:-50}"
 EXPORT="${EXPORT:-1}"  # 0: train and evaluate only, leave embodied/checkpoints/ as it is
@@ -18,7 +18,9 @@ PYTHON="${PYTHON:-python}"
 export OMP_NUM_THREADS=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 EMBODIED="$PYTHON -m embodied.cli.main"
 
-declare -A EVAL_ARGS=([crafter]="instruction=make a stone pickaxe" [tabletop]="instruction=null")
+KITCHEN_CHAIN="open the microwave, then move the kettle, then turn on the light switch, then open the slide cabinet"
+declare -A EVAL_ARGS=([crafter]="instruction=make a stone pickaxe" [tabletop]="instruction=null"
+                      [kitchen]="instruction='$KITCHEN_CHAIN'")
 
 crafter() {  # 400 expert episodes of the world's sampled instructions; the transformer, 4,000 steps at batch 64
   $EMBODIED collect env=crafter episodes=400 seed=0 workers=1 out="$OUT/crafter.hdf5"
@@ -32,6 +34,15 @@ tabletop() {  # DART demos (labels = the expert's intended action); the bins hea
   $EMBODIED train dataset="$OUT/tabletop.hdf5" policy=transformer policy.head=bins policy.obs_horizon=1 \
     policy.dropout=0 train.lr=1e-3 train.batch_size=256 train.steps=6000 train.seed=0 train.device=cpu \
     out="$OUT/run_tabletop"
+}
+
+kitchen() {  # DART demos: 250 sampled 1-3 task chains + 120 of the four-task chain; diffusion, 16-step chunks
+  $EMBODIED collect env=kitchen episodes=250 seed=0 workers=1 noise=0.1 record_intended=true out="$OUT/kitchen.hdf5"
+  $EMBODIED collect env=kitchen episodes=120 seed=250 workers=1 noise=0.1 record_intended=true \
+    "instruction='$KITCHEN_CHAIN'" out="$OUT/kitchen.hdf5"
+  $EMBODIED train dataset="$OUT/kitchen.hdf5" policy=diffusion train=diffusion policy.obs_horizon=1 \
+    policy.layers=2 train.lr=3e-4 train.batch_size=128 train.steps=3000 train.seed=0 train.device=cpu \
+    out="$OUT/run_kitchen"
 }
 
 mkdir -p "$OUT"

@@ -39,8 +39,27 @@ def _trickles(conn: socket.socket) -> None:
         time.sleep(1.0)
 
 
+def _read_request(conn: socket.socket) -> None:
+    """The whole request (headers, then Content-Length bytes of body): closing with unread bytes would send a
+    reset instead of the misbehaviour under test."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+
+
 def _serve(behaviour: Callable[[socket.socket], None]) -> tuple[str, socket.socket]:
-    """A loopback server that reads each request's first bytes and then misbehaves; returns its base URL."""
+    """A loopback server that reads each request whole and then misbehaves; returns its base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -51,10 +70,9 @@ def _serve(behaviour: Callable[[socket.socket], None]) -> tuple[str, socket.sock
                 conn, _ = listener.accept()
             except OSError:
                 return
-            with conn:
-                conn.recv(65536)
-                with contextlib.suppress(OSError):
-                    behaviour(conn)
+            with conn, contextlib.suppress(OSError):
+                _read_request(conn)
+                behaviour(conn)
 
     threading.Thread(target=loop, daemon=True).start()
     return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", listener

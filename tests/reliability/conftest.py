@@ -43,3 +43,12 @@ class Cli:
 @pytest.fixture(scope="session")
 def cli() -> Cli:
     return Cli()
+
+
+@pytest.fixture(scope="session")
+def trained_policy(cli, crafter_dataset, tmp_path_factory) -> Path:
+    """The exported policy of a tiny 5-step `embodied train` run on Crafter (tests copy it before editing)."""
+    out = tmp_path_factory.mktemp("trained") / "run"
+    result = cli.run("train", f"dataset={crafter_dataset}", f"out={out}", *cli.tiny_train, "train.steps=5")
+    assert result.returncode == 0, result.stderr
+    return out / "policy"

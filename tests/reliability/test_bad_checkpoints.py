@@ -9,14 +9,6 @@ import pytest
 import torch
 
 
-@pytest.fixture(scope="module")
-def trained(cli, crafter_dataset, tmp_path_factory):
-    out = tmp_path_factory.mktemp("ckpt") / "run"
-    result = cli.run("train", f"dataset={crafter_dataset}", f"out={out}", *cli.tiny_train, "train.steps=5")
-    assert result.returncode == 0, result.stderr
-    return out / "policy"
-
-
 def _meta(policy, edit) -> None:
     meta = json.loads((policy / "policy.json").read_text())
     edit(meta)
@@ -66,27 +58,27 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_eval_refuses_a_corrupt_checkpoint_in_one_line(cli, trained, tmp_path, case):
+def test_eval_refuses_a_corrupt_checkpoint_in_one_line(cli, trained_policy, tmp_path, case):
     corruption, expected = CASES[case]
     policy = tmp_path / "policy"
-    shutil.copytree(trained, policy)
+    shutil.copytree(trained_policy, policy)
     corruption(policy)
     result = cli.run("eval", f"checkpoint={policy}", "episodes=1")
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr, result.stderr
 
 
-def test_an_intact_checkpoint_records_and_passes_its_hashes(trained):
+def test_an_intact_checkpoint_records_and_passes_its_hashes(trained_policy):
     from policies.base import load_policy
 
-    meta = json.loads((trained / "policy.json").read_text())
+    meta = json.loads((trained_policy / "policy.json").read_text())
     assert set(meta["sha256"]) == {"model.pt", "stats.json", "features"}
-    assert load_policy(trained).features.env_name == "crafter"
+    assert load_policy(trained_policy).features.env_name == "crafter"
 
 
-def test_train_refuses_to_resume_from_a_garbage_checkpoint(cli, crafter_dataset, trained, tmp_path):
+def test_train_refuses_to_resume_from_a_garbage_checkpoint(cli, crafter_dataset, trained_policy, tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(trained.parent, run)
+    shutil.copytree(trained_policy.parent, run)
     (run / "checkpoints" / "last.pt").write_bytes(b"\x80garbage" * 100)
     result = cli.run("train", f"dataset={crafter_dataset}", f"out={run}", *cli.tiny_train, "train.steps=10")
     assert result.returncode == 2

@@ -9,14 +9,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def trained_pt(cli, crafter_dataset, tmp_path_factory):
-    out = tmp_path_factory.mktemp("shipped") / "run"
-    result = cli.run("train", f"dataset={crafter_dataset}", f"out={out}", *cli.tiny_train, "train.steps=5")
-    assert result.returncode == 0, result.stderr
-    return out / "policy"
-
-
 def _actions(policy, seed: int = 10_000, steps: int = 40) -> list[int]:
     env = policy.features.make_env()
     observation, _ = env.reset(seed=seed)
@@ -30,10 +22,10 @@ def _actions(policy, seed: int = 10_000, steps: int = 40) -> list[int]:
     return actions
 
 
-def test_a_safetensors_policy_dir_acts_as_the_pt_one(trained_pt, tmp_path):
+def test_a_safetensors_policy_dir_acts_as_the_pt_one(trained_policy, tmp_path):
     from policies.base import load_policy
 
-    pt = load_policy(trained_pt)
+    pt = load_policy(trained_policy)
     pt.save(tmp_path / "st", weights="safetensors")
     names = sorted(p.name for p in (tmp_path / "st").iterdir())
     assert names == ["model.safetensors", "policy.json", "stats.json"]
@@ -42,13 +34,13 @@ def test_a_safetensors_policy_dir_acts_as_the_pt_one(trained_pt, tmp_path):
     st = load_policy(tmp_path / "st")
     for key, tensor in pt.state_dict().items():
         assert np.array_equal(tensor.numpy(), st.state_dict()[key].numpy()), key
-    assert _actions(st) == _actions(load_policy(trained_pt))
+    assert _actions(st) == _actions(load_policy(trained_policy))
 
 
-def test_a_corrupt_or_swapped_safetensors_file_is_one_line(cli, trained_pt, tmp_path):
+def test_a_corrupt_or_swapped_safetensors_file_is_one_line(cli, trained_policy, tmp_path):
     from policies.base import load_policy
 
-    load_policy(trained_pt).save(tmp_path / "st", weights="safetensors")
+    load_policy(trained_policy).save(tmp_path / "st", weights="safetensors")
     raw = bytearray((tmp_path / "st" / "model.safetensors").read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     (tmp_path / "st" / "model.safetensors").write_bytes(bytes(raw))
@@ -56,7 +48,7 @@ def test_a_corrupt_or_swapped_safetensors_file_is_one_line(cli, trained_pt, tmp_
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "model.safetensors: sha256 differs" in result.stderr, result.stderr
     swapped = tmp_path / "swapped"
-    shutil.copytree(trained_pt, swapped)
+    shutil.copytree(trained_policy, swapped)
     (swapped / "model.pt").rename(swapped / "model.safetensors")
     result = cli.run("eval", f"checkpoint={swapped}", "episodes=1")
     assert result.returncode == 2 and "records the sha256 of model.pt" in result.stderr, result.stderr

@@ -95,7 +95,6 @@ def test_page_plans_streams_and_replaces_the_plan_mid_episode(demo):
 
 
 def test_two_tabs_are_independent_and_take_over_downloads_the_demo(demo, tmp_path):
-    from embodied.datasets.hdf5 import demo_names, open_dataset, read_episode
     from embodied.worlds.crafter.env import ACTIONS
 
     with browser_on(demo(max_sessions=2)) as open_tab:
@@ -127,14 +126,8 @@ def test_two_tabs_are_independent_and_take_over_downloads_the_demo(demo, tmp_pat
         assert len(other.query_selector_all("#plan li")) == len(other_plan)
         assert "you:" not in other.inner_text("#log") and "you: move_left" in page.inner_text("#log")
         page.click("#resume")
-        page.click("#handback")
-        page.wait_for_function("!document.querySelector('#status').textContent.includes('you drive')")
-        with page.expect_download() as download:
-            page.click("#download-hdf5")
         path = tmp_path / "demo.hdf5"
-        download.value.save_as(path)
-        with open_dataset(path) as file:
-            episode = read_episode(file, demo_names(file)[0])
+        episode = _hand_back_and_download(page, path)
         first_subgoal = page.eval_on_selector("#plan li:first-child", "li => li.firstChild.textContent")
     keymap = {"a": "move_left", "w": "move_up", " ": "do", "q": "noop"}
     assert [ACTIONS[a] for a in episode.actions] == [keymap[k] for k in keys]
@@ -147,7 +140,6 @@ def test_two_tabs_are_independent_and_take_over_downloads_the_demo(demo, tmp_pat
 
 def test_take_over_the_tabletop_arm_from_the_page(demo, tmp_path):
     pytest.importorskip("mujoco", reason="the mujoco extra is not installed")
-    from embodied.datasets.hdf5 import demo_names, open_dataset, read_episode
 
     with browser_on(demo(max_sessions=1)) as open_tab:
         page = open_tab()
@@ -166,17 +158,24 @@ def test_take_over_the_tabletop_arm_from_the_page(demo, tmp_path):
                                timeout=30_000)
         assert "you: toggle_gripper" in page.inner_text("#log")
         page.screenshot(path="/tmp/demo_tabletop.png")
-        page.click("#handback")
-        page.wait_for_function("!document.querySelector('#status').textContent.includes('you drive')")
-        with page.expect_download() as download:
-            page.click("#download-hdf5")
         path = tmp_path / "tabletop.hdf5"
-        download.value.save_as(path)
-    with open_dataset(path) as file:
-        episode = read_episode(file, demo_names(file)[0])
+        episode = _hand_back_and_download(page, path)
     # x right, y away from the camera, z up, then the finger command (-1 closed), held between gripper keys
     assert episode.actions.tolist() == [[-1, 0, 0, 1], [0, 1, 0, 1], [0, 0, -1, 1], [0, 0, 0, -1], [0, 0, 1, -1],
                                         [1, 0, 0, -1], [0, -1, 0, -1], [0, 0, 0, 1]]
     info = subprocess.run([sys.executable, "-m", "embodied.cli.main", "data", "info", str(path)],
                           capture_output=True, text=True, timeout=120)
     assert info.returncode == 0 and f"steps: {len(keys)}" in info.stdout, info.stderr
+
+
+def _hand_back_and_download(page, path):
+    """Hand control back, download the take-over episode as HDF5 to `path` and read it with the platform's reader."""
+    from embodied.datasets.hdf5 import demo_names, open_dataset, read_episode
+
+    page.click("#handback")
+    page.wait_for_function("!document.querySelector('#status').textContent.includes('you drive')")
+    with page.expect_download() as download:
+        page.click("#download-hdf5")
+    download.value.save_as(path)
+    with open_dataset(path) as file:
+        return read_episode(file, demo_names(file)[0])

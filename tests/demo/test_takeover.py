@@ -26,12 +26,7 @@ def test_take_over_records_the_users_steps_as_a_dataset(demo, tmp_path):
 
     url = demo()
     tab = demo.client(url)
-    tab.until(is_type("status", state="idle"))
-    tab.send(type="speed", value=2)
-    tab.send(type="instruct", text="make a stone pickaxe")
-    plan = tab.until(is_type("plan"))
-    tab.send(type="takeover")
-    tab.until(is_type("status", takeover=True))
+    plan = _take_over(tab, "make a stone pickaxe")
     keys = ["move_left", "move_left", "move_up", "do", "noop", "move_right"]
     for action in keys:
         tab.send(type="key", action=action)
@@ -82,12 +77,7 @@ def test_take_over_the_tabletop_arm_with_arrow_keys_and_the_gripper_key(demo, tm
     tab.send(type="reset", world="tabletop", seed=3)
     reset = tab.until(is_type("reset", world="tabletop"), timeout=120)
     assert reset["keys"] == KEYS and reset["keys"]["arrowleft"] == "move_left"
-    tab.until(is_type("status", state="idle"))
-    tab.send(type="speed", value=2)
-    tab.send(type="instruct", text="pick up the red block")
-    plan = tab.until(is_type("plan"))
-    tab.send(type="takeover")
-    tab.until(is_type("status", takeover=True))
+    plan = _take_over(tab, "pick up the red block")
     keys = ["arrowleft", "arrowup", "s", " ", "w", "arrowright", " "]  # move, lower, close, lift, move, open
     for key in keys:
         tab.send(type="key", action=KEYS[key])
@@ -106,3 +96,14 @@ def test_take_over_the_tabletop_arm_with_arrow_keys_and_the_gripper_key(demo, tm
     info = subprocess.run([sys.executable, "-m", "embodied.cli.main", "data", "info", str(path)],
                           capture_output=True, text=True, timeout=120)
     assert info.returncode == 0 and "steps: 7" in info.stdout, info.stderr
+
+
+def _take_over(tab, instruction: str) -> dict:
+    """Once the session is idle: a slow agent on `instruction`, then take over; returns its plan event."""
+    tab.until(is_type("status", state="idle"))
+    tab.send(type="speed", value=2)
+    tab.send(type="instruct", text=instruction)
+    plan = tab.until(is_type("plan"))
+    tab.send(type="takeover")
+    tab.until(is_type("status", takeover=True))
+    return plan

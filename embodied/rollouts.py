@@ -75,34 +75,45 @@ def _worker(conn: Connection, config: EvalConfig, world: tuple[str, dict[str, An
 
 
 class _Server:
-    """The parent's side: hands out episodes, answers goal ids, batches the action requests."""
+    """The parent's side: hands out episodes, answers goal ids, batches the action requests.
 
-    def __init__(self, policy: Policy, episodes: int, conns: list[Connection], batched: bool = True) -> None:
+    Workers are split into `groups`: a group's batch is answered while the other group's envs step, so
+    the parent's forward and the workers' env steps overlap instead of taking turns (on 2 cores, 4
+    workers in 2 groups ran 1.3x the episodes/s of one lock-step batch)."""
+
+    def __init__(self, policy: Policy, episodes: int, conns: list[Connection], batched: bool = True,
+                 groups: int = 1) -> None:
         self.policy, self.conns, self.batched = policy, conns, batched
         self.states = [policy.new_state() for _ in conns]
         self.todo = list(range(episodes))[::-1]
         self.outcomes: list[dict[str, Any]] = []
         self.pending: dict[int, tuple[dict[str, np.ndarray], int]] = {}
         self.stepping: set[int] = set()  # answered an action: its next request is one env step away
-        self.alive, self.deadline = set(range(len(conns))), 0.0
+        self.alive = set(range(len(conns)))
+        self.group = [worker % max(1, groups) for worker in range(len(conns))]
+        self.deadline: dict[int, float] = {}  # per group with a pending request: when to answer anyway
 
     def run(self, bar: tqdm) -> None:
         """Serve until every worker has closed its pipe.
 
-        A batch is answered once every worker that is just stepping its env has asked too (or after
-        MAX_WAIT_S), so envs stepping together share one forward and a resetting or planning env delays
-        nobody."""
+        A group's batch is answered once every worker of it that is just stepping its env has asked too
+        (or after MAX_WAIT_S), so envs stepping together share one forward and a resetting or planning env
+        delays nobody."""
         while self.alive:
             now = time.perf_counter()
-            awaited = (self.stepping & self.alive) - set(self.pending)
-            if self.pending and (not awaited or now >= self.deadline):
-                self.answer()
+            ready = [g for g in sorted(self.deadline) if now >= self.deadline[g] or not self.awaited(g)]
+            if ready:
+                self.answer(ready[0])
                 continue
-            timeout = max(0.0, self.deadline - now) if self.pending else None
+            timeout = max(0.0, min(self.deadline.values()) - now) if self.deadline else None
             for conn in wait([self.conns[w] for w in self.alive], timeout):
                 self.drain(self.conns.index(conn))
             if bar.n != len(self.outcomes):
                 bar.update(len(self.outcomes) - bar.n)
+
+    def awaited(self, group: int) -> set[int]:
+        """Workers of `group` stepping their env now, whose request should join the group's batch."""
+        return {w for w in self.stepping & self.alive if self.group[w] == group} - set(self.pending)
 
     def drain(self, worker: int) -> None:
         conn = self.conns[worker]
@@ -128,8 +139,7 @@ class _Server:
             except UnknownSubgoalError as error:
                 conn.send(("error", str(error)))
         elif kind == "act":
-            if not self.pending:
-                self.deadline = time.perf_counter() + MAX_WAIT_S
+            self.deadline.setdefault(self.group[worker], time.perf_counter() + MAX_WAIT_S)
             self.pending[worker] = (message[1], message[2])
         elif kind == "done":
             self.outcomes.append(message[1])
@@ -140,16 +150,17 @@ class _Server:
                 raise error
             raise RuntimeError(f"evaluation worker {worker} failed:\n{text}")
 
-    def answer(self) -> None:
-        """One batched forward for every pending request."""
-        workers = sorted(self.pending)
+    def answer(self, group: int) -> None:
+        """One batched forward for every pending request of `group`."""
+        workers = sorted(w for w in self.pending if self.group[w] == group)
         actions = self.policy.select_actions([self.pending[w][0] for w in workers],
                                              [self.pending[w][1] for w in workers],
                                              [self.states[w] for w in workers], self.batched)
         for worker, action in zip(workers, actions, strict=True):
             self.conns[worker].send(action)
+            del self.pending[worker]
         self.stepping.update(workers)
-        self.pending.clear()
+        del self.deadline[group]
 
 
 def evaluate_batched(config: EvalConfig, policy: Policy, make_planner_for: Callable[[Any], Any] | None = None
@@ -166,7 +177,7 @@ def evaluate_batched(config: EvalConfig, policy: Policy, make_planner_for: Calla
     for _, child in pipes:
         child.close()
     conns = [parent for parent, _ in pipes]
-    server = _Server(policy, config.episodes, conns, config.batch_inference)
+    server = _Server(policy, config.episodes, conns, config.batch_inference, groups=2 if workers >= 4 else 1)
     try:
         with tqdm(total=config.episodes, desc=f"eval {policy.features.env_name} x{workers}", unit="ep") as bar:
             server.run(bar)

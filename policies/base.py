@@ -68,11 +68,13 @@ class ActingState:
 
     def __init__(self, obs_horizon: int) -> None:
         self.history: deque[dict[str, np.ndarray]] = deque(maxlen=obs_horizon)
+        self.encoded: deque[torch.Tensor | None] = deque(maxlen=obs_horizon)  # features per history frame
         self.queue: deque[Any] = deque()
         self.generator = torch.Generator().manual_seed(0)
 
     def reset(self, seed: int | None = None) -> None:
         self.history.clear()
+        self.encoded.clear()
         self.queue.clear()
         if seed is not None:
             self.generator.manual_seed(seed)
@@ -127,14 +129,8 @@ class Policy(nn.Module, ABC):
     def prepare(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Numpy window batch -> normalised tensors on the policy's device (rgb to (B, T, 3, H, W) in [0, 1])."""
         device = self.device
-        obs = {}
-        for key, values in batch["obs"].items():
-            tensor = torch.as_tensor(np.asarray(values), device=device)
-            if key == OBS_RGB:
-                obs[key] = tensor.permute(0, 1, 4, 2, 3).float() / 255.0
-            else:
-                obs[key] = self.stats[key].normalize(tensor) if key in self.stats else tensor.float()
-        prepared: dict[str, Any] = {"obs": obs, "goal_ids": torch.as_tensor(batch["goal_ids"], device=device)}
+        prepared: dict[str, Any] = {"obs": self.prepare_obs(batch["obs"]),
+                                    "goal_ids": torch.as_tensor(batch["goal_ids"], device=device)}
         if "goal_rgb" in batch:  # (B, H, W, 3) uint8 -> (B, 3, H, W) in [0, 1]
             prepared["goal_rgb"] = torch.as_tensor(np.asarray(batch["goal_rgb"]), device=device).permute(0, 3, 1, 2)
             prepared["goal_rgb"] = prepared["goal_rgb"].float() / 255.0
@@ -145,6 +141,22 @@ class Policy(nn.Module, ABC):
             prepared["actions"] = actions
             prepared["action_mask"] = torch.as_tensor(batch["action_mask"], device=device)
         return prepared
+
+    def prepare_obs(self, observations: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """(B, T, ...) numpy observations -> normalised tensors on the policy's device."""
+        obs = {}
+        for key, values in observations.items():
+            tensor = torch.as_tensor(np.asarray(values), device=self.device)
+            if key == OBS_RGB:
+                obs[key] = tensor.permute(0, 1, 4, 2, 3).float() / 255.0
+            else:
+                obs[key] = self.stats[key].normalize(tensor) if key in self.stats else tensor.float()
+        return obs
+
+    @property
+    def observation_encoder(self) -> nn.Module | None:
+        """The per-frame observation encoder whose features acting may reuse across steps (None: no reuse)."""
+        return None
 
     def goal_id(self, text: str) -> int:
         """The id `select_action` conditions on for a canonical subgoal text.
@@ -191,24 +203,37 @@ class Policy(nn.Module, ABC):
         for observation, state in zip(observations, states, strict=True):
             if not state.history:
                 state.history.extend([observation] * horizon)
+                state.encoded.extend([None] * horizon)
             state.history.append(observation)
+            state.encoded.append(None)
         waiting = [i for i, state in enumerate(states) if not state.queue]
         if waiting:
-            batch = {
-                "obs": {key: np.stack([np.stack([o[key] for o in states[i].history]) for i in waiting])
-                        for key in self.features.obs_shapes},
-                "goal_ids": np.stack([np.full(horizon, goal_ids[i], np.int64) for i in waiting]),
-            }
             was_training = self.training
-            self.eval()
-            chunks = self.predict_chunk(self.prepare(batch), [states[i].generator for i in waiting]).cpu().numpy()
-            self.train(was_training)
+            if was_training:  # toggling walks every module: a tenth of an evaluation step's time
+                self.eval()
+            batch = self._acting_batch([states[i] for i in waiting], [goal_ids[i] for i in waiting])
+            chunks = self.predict_chunk(batch, [states[i].generator for i in waiting]).cpu().numpy()
+            if was_training:
+                self.train()
             if not self.features.discrete and not np.isfinite(chunks).all():
                 raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunks[:, 0]}")
             for i, chunk in zip(waiting, chunks, strict=True):
                 states[i].queue.extend(chunk[: self.action_steps])
         actions = [state.queue.popleft() for state in states]
         return [int(a) if self.features.discrete else a.astype(np.float32) for a in actions]
+
+    def _acting_batch(self, states: list[ActingState], goal_ids: list[int]) -> dict[str, Any]:
+        """The prepared batch for one forward over these envs' histories (frames encoded once, see
+        policies/frame_cache.py, when the policy has a per-frame encoder and more than one frame)."""
+        horizon = self.window.obs_horizon
+        goals = np.stack([np.full(horizon, goal, np.int64) for goal in goal_ids])
+        encoder = self.observation_encoder
+        if encoder is None or horizon == 1:
+            return self.prepare({"obs": {key: np.stack([np.stack([o[key] for o in state.history]) for state in states])
+                                         for key in self.features.obs_shapes}, "goal_ids": goals})
+        from policies.frame_cache import encoded_window
+
+        return {"obs": encoded_window(self, encoder, states), "goal_ids": torch.as_tensor(goals, device=self.device)}
 
     def save(self, directory: str | os.PathLike, weights: str = "pt") -> None:
         """Weights (`weights`: pt | safetensors) and stats first, policy.json (with their hashes) last: a torn

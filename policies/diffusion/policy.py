@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
@@ -38,6 +39,10 @@ class DiffusionPolicy(Policy):
         self.denoiser = make_denoiser(config, features.action_dim)
         self.noise_scheduler = make_train_scheduler(config)
         self._samplers: dict[tuple[str, int], Any] = {}
+
+    @property
+    def observation_encoder(self) -> nn.Module:
+        return self.observations
 
     @classmethod
     def window_for(cls, config: DiffusionConfig) -> WindowSpec:

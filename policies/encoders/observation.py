@@ -8,6 +8,8 @@ from torch import nn
 
 from embodied.types import OBS_RGB
 
+ENCODED = "_encoded"  # obs key of features the encoder already computed (policies/frame_cache.py)
+
 
 class ImageEncoder(nn.Module):
     """Conv net for (N, 3, H, W) images in [0, 1] -> (N, dim) features (works for 64 to 128 pixels)."""
@@ -39,6 +41,8 @@ class ObservationEncoder(nn.Module):
         self.norm = nn.LayerNorm(dim)
 
     def forward(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        if ENCODED in obs:  # each frame's features, computed once while acting
+            return obs[ENCODED]
         features = 0
         if self.image is not None:
             images = obs[self.image_key]

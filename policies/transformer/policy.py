@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
@@ -34,6 +35,10 @@ class TransformerPolicy(Policy):
             self.head = MixtureHead(config.dim, features.action_dim, config.mixtures, config.min_std)
         else:
             raise ValueError(f"transformer policy: head must be 'mixture' or 'bins', got {config.head!r}")
+
+    @property
+    def observation_encoder(self) -> nn.Module:
+        return self.backbone.observations
 
     @classmethod
     def window_for(cls, config: TransformerConfig) -> WindowSpec:

@@ -63,3 +63,31 @@ def test_continuous_batched_actions_equal_up_to_rounding_and_exactly_unbatched(b
             np.testing.assert_allclose(result, np.array(alone), atol=1e-5)
         else:
             np.testing.assert_array_equal(result, np.array(alone))
+
+
+@pytest.mark.parametrize("name", ["transformer", "diffusion"])
+def test_frames_encoded_once_give_the_actions_of_encoding_the_whole_window(crafter_dataset, name):
+    """Acting encodes each frame once (policies/frame_cache.py); the actions are those of re-encoding the
+    whole observation window at every step, as the policy does in training."""
+    torch.manual_seed(0)
+    overrides = {"sample_actions": False, "obs_horizon": 3} if name == "transformer" else \
+        {"sampler": "ddim", "inference_steps": 4, "obs_horizon": 3, "action_steps": 1}
+    policy, _ = build_policy(name, {**TINY, **overrides}, [crafter_dataset])
+    policy.eval()
+    observations = _observations(crafter_dataset, 10)
+    cached, calls = [], []
+    encoder = policy.observation_encoder
+    hook = encoder.register_forward_hook(lambda module, args, out: calls.append(out.shape[:2]))
+    policy.reset(seed=5)
+    cached = [policy.select_action(obs, 1) for obs in observations]
+    hook.remove()
+    assert [tuple(shape) for shape in calls if shape[1] == 1][:3] == [(3, 1), (1, 1), (1, 1)]  # new frames only
+    window = [observations[0]] * 3
+    whole = []
+    policy.reset(seed=5)
+    for obs in observations:
+        window = [*window[1:], obs]
+        batch = {"obs": {key: np.stack([o[key] for o in window])[None] for key in policy.features.obs_shapes},
+                 "goal_ids": np.full((1, 3), 1, np.int64)}
+        whole.append(int(policy.predict_chunk(policy.prepare(batch), [policy._state.generator])[0, 0]))
+    assert cached == whole

@@ -1,10 +1,11 @@
 """Success of one trained diffusion policy under each sampler, side by side on the same seeds.
 
     python experiments/benchmarks/sampler_success.py --checkpoint RUN_DIR --episodes 50 \
-        --samplers ddpm:100 ddim:10 dpmsolver:3 edm:3 edm:1 [--device cuda]
+        --samplers ddpm:100 ddim:10 dpmsolver:3 edm:3 edm:1 [--device cuda] [--workers 2]
 
-The checkpoint's config is copied with only `sampler` / `inference_steps` changed; evaluation is
-`embodied eval` without expert takeover, so a success is the policy's own.
+A spec is SAMPLER:STEPS or SAMPLER:STEPS:ACTION_STEPS (how many actions of each chunk run before the next
+prediction). The checkpoint's config is copied with only `sampler` / `inference_steps` (/ `action_steps`)
+changed; evaluation is `embodied eval` without expert takeover, so a success is the policy's own.
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ import time
 from embodied.evaluation import EvalConfig, evaluate, policy_dir
 
 
-def with_sampler(source: str, target: str, sampler: str, steps: int) -> None:
+def with_sampler(source: str, target: str, sampler: str, steps: int, action_steps: int | None = None) -> None:
     shutil.copytree(source, target)
     meta_path = os.path.join(target, "policy.json")
     with open(meta_path) as handle:
         meta = json.load(handle)
     meta["config"].update(sampler=sampler, inference_steps=steps)
+    if action_steps is not None:
+        meta["config"]["action_steps"] = action_steps
     with open(meta_path, "w") as handle:
         json.dump(meta, handle)
+
+
+def metrics_action_steps(directory: str) -> int:
+    with open(os.path.join(directory, "policy.json")) as handle:
+        return int(json.load(handle)["config"]["action_steps"])
 
 
 def main() -> None:
@@ -35,22 +43,27 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=50)
     parser.add_argument("--samplers", nargs="*", default=["ddpm:100", "ddim:10", "dpmsolver:3", "edm:3", "edm:1"])
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=1, help="env processes per evaluation (embodied eval workers=)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     rows = []
-    print(f"{'sampler':12s} {'steps':>5s} {'success':>8s} {'95% CI':>14s} {'eval s':>7s}")
+    print(f"{'sampler':12s} {'steps':>5s} {'executed':>8s} {'success':>8s} {'95% CI':>14s} {'eval s':>7s}")
     with tempfile.TemporaryDirectory() as scratch:
         for spec in args.samplers:
-            sampler, steps = spec.split(":")
+            sampler, steps, *executed = spec.split(":")
+            action_steps = int(executed[0]) if executed else None
             directory = os.path.join(scratch, spec.replace(":", "_"))
-            with_sampler(policy_dir(args.checkpoint), directory, sampler, int(steps))
+            with_sampler(policy_dir(args.checkpoint), directory, sampler, int(steps), action_steps)
             began = time.time()
             metrics = evaluate(EvalConfig(checkpoint=directory, episodes=args.episodes, takeover=False,
-                                          device=args.device, out=os.path.join(directory, "eval.json")))
+                                          device=args.device, workers=args.workers,
+                                          out=os.path.join(directory, "eval.json")))
             chain = metrics["chain_success"]
-            rows.append({"sampler": sampler, "steps": int(steps), **chain, "seconds": time.time() - began})
+            rows.append({"sampler": sampler, "steps": int(steps), "action_steps": metrics_action_steps(directory),
+                         **chain, "seconds": time.time() - began})
             low, high = chain["ci95"]
-            print(f"{sampler:12s} {steps:>5s} {chain['success_rate']:>8.0%} [{low:5.0%}, {high:5.0%}] "
+            print(f"{sampler:12s} {steps:>5s} {rows[-1]['action_steps']:>8d} {chain['success_rate']:>8.0%} "
+                  f"[{low:5.0%}, {high:5.0%}] "
                   f"{time.time() - began:7.1f}", flush=True)
     if args.json:
         with open(args.json, "w") as handle:

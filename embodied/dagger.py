@@ -4,7 +4,8 @@ Round 0 trains on the demonstrations (or starts from a given run). Round i >= 1 
 under the symbolic planner, asks the expert at every visited state what it would do for the current subgoal
 (the label), executes the expert's action with probability beta_i = beta ** i and the policy's otherwise,
 appends those steps (`source` = "dagger") to one growing dataset, trains on for more steps (resuming the run)
-and evaluates on held-out seeds (10000...). `RUN/dagger.json` holds one row per finished round: an
+and evaluates on held-out seeds (10000...); `RUN/policy_round_I` keeps each round's policy.
+`RUN/dagger.json` holds one row per finished round: an
 interrupted run resumes at the first unfinished round, and a round's finished rollouts are not redone.
 """
 
@@ -140,6 +141,8 @@ def run_dagger(config: DaggerConfig, policy_name: str, policy_overrides: dict[st
             instruction=config.eval_instruction or config.instruction, takeover=False,
             max_replans=config.max_replans, out=os.path.join(config.out, f"eval_round_{round_index}.json"),
             device=config.device))
+        kept = os.path.join(config.out, f"policy_round_{round_index}")  # each round's policy, to pick the best
+        shutil.copytree(os.path.join(run_dir, "policy"), kept, dirs_exist_ok=True)
         state["rounds"].append(_row(round_index, beta, steps, aggregate, metrics, time.time() - began))
         state["config"] = dataclasses.asdict(config)
         _save_state(state_path, state)

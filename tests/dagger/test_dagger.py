@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from embodied.collection import CollectConfig, collect
 from embodied.dagger import DATASET, TRAIN_DIR, dagger_episode
@@ -66,6 +67,11 @@ def test_dagger_grows_the_dataset_with_expert_labels_and_resumes(tmp_path):
     assert "DAgger" in first.stdout and "0.250" in first.stdout  # the table, beta_2 = 0.5 ** 2
     state = json.loads((tmp_path / "RUN" / "dagger.json").read_text())
     assert [row["round"] for row in state["rounds"]] == [0, 1, 2]
+    from policies.base import load_policy
+
+    kept = [load_policy(tmp_path / "RUN" / f"policy_round_{i}") for i in range(3)]  # each round's own policy
+    first, last = kept[0].state_dict(), kept[2].state_dict()
+    assert not all(torch.equal(first[name], last[name]) for name in first)
     assert state["rounds"][0]["dagger_steps"] == 0 < state["rounds"][1]["dagger_steps"] < \
         state["rounds"][2]["dagger_steps"]
     with open_dataset(tmp_path / "RUN" / DATASET) as file:
@@ -86,8 +92,6 @@ def test_dagger_grows_the_dataset_with_expert_labels_and_resumes(tmp_path):
         assert len(demo_names(file)) == 8
 
     # the labels are what the expert would do in the states the (mixed) rollout visited
-    from policies.base import load_policy
-
     policy = load_policy(tmp_path / "RUN" / TRAIN_DIR / "policy")
     spec = world("crafter")
     env = policy.features.make_env()

@@ -24,6 +24,7 @@ GRASP_HEIGHT = 0.008  # grip site above the block centre when grasping (keeps th
 TRAVEL_HEIGHT = TABLE_TOP + 0.16  # empty fingers clear a three-block tower when moving sideways
 CARRY_HEIGHT = TABLE_TOP + 0.18  # a held block clears a three-block tower
 PRECISE_PHASES = (1, 2, 11, 12, 13)  # descend, grasp, lower, release, retreat
+OFF_COURSE = 0.012  # metres of xy error that send a descent back above its target
 
 
 class TabletopExpert(Expert):
@@ -76,6 +77,12 @@ class TabletopExpert(Expert):
         block = self.table.block_position(color)
         grasp = block + np.array([0, 0, GRASP_HEIGHT])
         held = self.table.holding()
+        # states a policy leads to (DAgger labels them): the block already in the fingers is lifted, and a
+        # grip pushed off the block while descending or closing approaches it from above again
+        if held == color and self.phase < 2:
+            self.phase = 3
+        elif self.phase in (1, 2) and np.linalg.norm(grip[:2] - grasp[:2]) > OFF_COURSE:
+            self.phase = 0
         if self.phase == 0:  # above the block, open (dropping any other block first)
             above = np.append(block[:2] + self.hover_dxy, grasp[2] + 0.07 + self.hover_dz)
             if np.linalg.norm(grip[:2] - above[:2]) < 0.008 and abs(grip[2] - above[2]) < 0.03:
@@ -115,6 +122,8 @@ class TabletopExpert(Expert):
             if np.linalg.norm(grip[:2] - goal[:2]) < 0.005:
                 self.phase = 11
             return np.array([goal[0], goal[1], CARRY_HEIGHT]) - grip, CLOSE
+        if self.phase == 11 and np.linalg.norm(grip[:2] - goal[:2]) > OFF_COURSE:  # off course: above it again
+            self.phase = 10
         if self.phase == 11:  # lower onto it
             if np.linalg.norm(grip - goal) < 0.005:
                 self.phase, self.timer = 12, 0

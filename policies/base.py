@@ -70,12 +70,14 @@ class ActingState:
         self.history: deque[dict[str, np.ndarray]] = deque(maxlen=obs_horizon)
         self.encoded: deque[torch.Tensor | None] = deque(maxlen=obs_horizon)  # features per history frame
         self.queue: deque[Any] = deque()
+        self.chunks: list[list[Any]] = []  # temporal ensembling: [chunk, index of this step's action in it]
         self.generator = torch.Generator().manual_seed(0)
 
     def reset(self, seed: int | None = None) -> None:
         self.history.clear()
         self.encoded.clear()
         self.queue.clear()
+        self.chunks.clear()
         if seed is not None:
             self.generator.manual_seed(seed)
 
@@ -110,6 +112,11 @@ class Policy(nn.Module, ABC):
     def action_steps(self) -> int:
         """How many actions of each predicted chunk are executed before predicting again."""
         return 1
+
+    @property
+    def ensemble_weight(self) -> float:
+        """k > 0: temporal ensembling (a chunk every step, actions averaged with weights exp(-k i)); 0: off."""
+        return 0.0
 
     @abstractmethod
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
@@ -206,7 +213,8 @@ class Policy(nn.Module, ABC):
                 state.encoded.extend([None] * horizon)
             state.history.append(observation)
             state.encoded.append(None)
-        waiting = [i for i, state in enumerate(states) if not state.queue]
+        ensemble = self.ensemble_weight
+        waiting = [i for i, state in enumerate(states) if ensemble or not state.queue]
         if waiting:
             was_training = self.training
             if was_training:  # toggling walks every module: a tenth of an evaluation step's time
@@ -218,8 +226,11 @@ class Policy(nn.Module, ABC):
             if not self.features.discrete and not np.isfinite(chunks).all():
                 raise FloatingPointError(f"{self.name} policy produced non-finite actions {chunks[:, 0]}")
             for i, chunk in zip(waiting, chunks, strict=True):
-                states[i].queue.extend(chunk[: self.action_steps])
-        actions = [state.queue.popleft() for state in states]
+                if ensemble:
+                    states[i].chunks.append([chunk, 0])
+                else:
+                    states[i].queue.extend(chunk[: self.action_steps])
+        actions = [ensembled(state, ensemble) if ensemble else state.queue.popleft() for state in states]
         return [int(a) if self.features.discrete else a.astype(np.float32) for a in actions]
 
     def _acting_batch(self, states: list[ActingState], goal_ids: list[int]) -> dict[str, Any]:
@@ -259,6 +270,17 @@ class Policy(nn.Module, ABC):
         meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": features,
                 "sha256": {**hashes, "features": _json_sha256(features)}}
         _write_json(os.path.join(directory, "policy.json"), meta)
+
+
+def ensembled(state: ActingState, weight: float) -> np.ndarray:
+    """This step's action from every chunk that still covers it: sum_i w_i a_i / sum_i w_i with
+    w_i = exp(-weight * i), i = 0 the oldest chunk (Zhao et al., 2023, ACT); spent chunks are dropped."""
+    actions = np.stack([chunk[index] for chunk, index in state.chunks])
+    weights = np.exp(-weight * np.arange(len(actions)))[:, None]
+    for entry in state.chunks:
+        entry[1] += 1
+    state.chunks[:] = [entry for entry in state.chunks if entry[1] < len(entry[0])]
+    return (weights * actions).sum(0) / weights.sum()
 
 
 WEIGHTS_FILES = ("model.safetensors", "model.pt")  # the first one present is loaded

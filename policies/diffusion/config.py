@@ -26,6 +26,8 @@ class DiffusionConfig:
     obs_horizon: int = 2
     horizon: int = 16
     action_steps: int = 8
+    temporal_ensemble: float = 0.0  # > 0: predict every step, act on the exp(-k i)-weighted mean of every
+    #                                 chunk's action for this step, i = 0 the oldest (ACT); 0: off
     backbone: str = "transformer"  # transformer (goal/obs/time tokens + action tokens) | unet (1-D U-Net, FiLM)
     goal_encoder: str = "skill_id"  # skill_id | text | image (policies/encoders/goal.py)
     dim: int = 128  # token / conditioning width
@@ -58,6 +60,8 @@ class DiffusionConfig:
         if self.backbone == "unet" and self.horizon % 2 ** (len(self.unet_channels) - 1):
             raise ValueError(f"policy.horizon={self.horizon} must be divisible by 2^{len(self.unet_channels) - 1} "
                              f"for a U-Net with {len(self.unet_channels)} resolutions")
+        if self.temporal_ensemble < 0:
+            raise ValueError(f"policy.temporal_ensemble={self.temporal_ensemble}: must be >= 0 (0 turns it off)")
         if self.inference_steps < 1:
             raise ValueError(f"policy.inference_steps={self.inference_steps}: must be >= 1")
         self.unet_channels = [int(c) for c in self.unet_channels]

@@ -54,6 +54,10 @@ class DiffusionPolicy(Policy):
         return self.config.action_steps
 
     @property
+    def ensemble_weight(self) -> float:
+        return 0.0 if self.features.discrete else float(self.config.temporal_ensemble)
+
+    @property
     def null_id(self) -> int:
         return self.goals.null_id
 
@@ -92,7 +96,7 @@ class DiffusionPolicy(Policy):
             noise = torch.cat([torch.randn((1, *shape[1:]), generator=generator) for generator in generators])
         chunk = self.sampler()(model, noise.to(self.device), self._generator if generators is None else generators)
         start = self.config.obs_horizon - 1
-        executed = chunk[:, start: start + self.config.action_steps]
+        executed = chunk[:, start:] if self.ensemble_weight else chunk[:, start: start + self.config.action_steps]
         if self.features.discrete:
             return executed.argmax(-1)
         return self.stats["actions"].unnormalize(executed.clamp(-1, 1))

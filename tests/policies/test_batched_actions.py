@@ -91,3 +91,29 @@ def test_frames_encoded_once_give_the_actions_of_encoding_the_whole_window(craft
                  "goal_ids": np.full((1, 3), 1, np.int64)}
         whole.append(int(policy.predict_chunk(policy.prepare(batch), [policy._state.generator])[0, 0]))
     assert cached == whole
+
+
+def test_temporal_ensembling_averages_every_chunk_that_covers_the_step(bimodal_dataset):
+    """`policy.temporal_ensemble=k`: a chunk is predicted at every step and the action is the exp(-k i)
+    weighted mean (i = 0 the oldest) of what every chunk still covering this step says (ACT)."""
+    torch.manual_seed(0)
+    policy, _ = build_policy("diffusion", {"dim": 32, "layers": 1, "heads": 2, "sampler": "ddim", "inference_steps": 2,
+                                           "obs_horizon": 1, "horizon": 4, "action_steps": 1,
+                                           "temporal_ensemble": 0.5}, [bimodal_dataset])
+    policy.eval()
+    chunks, predict = [], policy.predict_chunk
+
+    def recording(batch, generators=None):
+        out = predict(batch, generators)
+        chunks.append(out.cpu().numpy()[0])
+        return out
+
+    policy.predict_chunk = recording
+    policy.reset(seed=3)
+    actions = [policy.select_action(obs, 0) for obs in _observations(bimodal_dataset, 7)]
+    assert len(chunks) == 7 and all(chunk.shape[0] == 4 for chunk in chunks)  # a whole chunk every step
+    for t, action in enumerate(actions):
+        covering = [chunks[s][t - s] for s in range(max(0, t - 3), t + 1)]  # oldest first
+        weights = np.exp(-0.5 * np.arange(len(covering)))[:, None]
+        np.testing.assert_allclose(action, (weights * np.stack(covering)).sum(0) / weights.sum(), atol=1e-6)
+    assert not np.allclose(actions[3], chunks[3][0])  # not simply the newest chunk's first action

@@ -29,6 +29,7 @@ from embodied.datasets.windows import WindowSpec
 from embodied.registry import POLICIES, load_symbol
 from embodied.types import OBS_RGB, CheckpointError, UnknownSubgoalError
 from policies.encoders.goal import TextGoalEncoder
+from policies.frame_cache import encoded_window
 
 
 @dataclass
@@ -242,8 +243,6 @@ class Policy(nn.Module, ABC):
         if encoder is None or horizon == 1:
             return self.prepare({"obs": {key: np.stack([np.stack([o[key] for o in state.history]) for state in states])
                                          for key in self.features.obs_shapes}, "goal_ids": goals})
-        from policies.frame_cache import encoded_window
-
         return {"obs": encoded_window(self, encoder, states), "goal_ids": torch.as_tensor(goals, device=self.device)}
 
     def save(self, directory: str | os.PathLike, weights: str = "pt") -> None:

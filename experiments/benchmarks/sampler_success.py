@@ -20,7 +20,8 @@ import time
 from embodied.evaluation import EvalConfig, evaluate, policy_dir
 
 
-def with_sampler(source: str, target: str, sampler: str, steps: int, action_steps: int | None = None) -> None:
+def with_sampler(source: str, target: str, sampler: str, steps: int, action_steps: int | None = None) -> int:
+    """Copy the checkpoint with the sampler (and action steps) changed; returns the action steps it executes."""
     shutil.copytree(source, target)
     meta_path = os.path.join(target, "policy.json")
     with open(meta_path) as handle:
@@ -30,11 +31,7 @@ def with_sampler(source: str, target: str, sampler: str, steps: int, action_step
         meta["config"]["action_steps"] = action_steps
     with open(meta_path, "w") as handle:
         json.dump(meta, handle)
-
-
-def metrics_action_steps(directory: str) -> int:
-    with open(os.path.join(directory, "policy.json")) as handle:
-        return int(json.load(handle)["config"]["action_steps"])
+    return int(meta["config"]["action_steps"])
 
 
 def main() -> None:
@@ -53,16 +50,16 @@ def main() -> None:
             sampler, steps, *executed = spec.split(":")
             action_steps = int(executed[0]) if executed else None
             directory = os.path.join(scratch, spec.replace(":", "_"))
-            with_sampler(policy_dir(args.checkpoint), directory, sampler, int(steps), action_steps)
+            executes = with_sampler(policy_dir(args.checkpoint), directory, sampler, int(steps), action_steps)
             began = time.time()
             metrics = evaluate(EvalConfig(checkpoint=directory, episodes=args.episodes, takeover=False,
                                           device=args.device, workers=args.workers,
                                           out=os.path.join(directory, "eval.json")))
             chain = metrics["chain_success"]
-            rows.append({"sampler": sampler, "steps": int(steps), "action_steps": metrics_action_steps(directory),
+            rows.append({"sampler": sampler, "steps": int(steps), "action_steps": executes,
                          **chain, "seconds": time.time() - began})
             low, high = chain["ci95"]
-            print(f"{sampler:12s} {steps:>5s} {rows[-1]['action_steps']:>8d} {chain['success_rate']:>8.0%} "
+            print(f"{sampler:12s} {steps:>5s} {executes:>8d} {chain['success_rate']:>8.0%} "
                   f"[{low:5.0%}, {high:5.0%}] "
                   f"{time.time() - began:7.1f}", flush=True)
     if args.json:

@@ -29,6 +29,7 @@ from embodied.hooks import FrameRecorder
 from embodied.ranges import check_ranges
 from embodied.registry import make_planner, world
 from embodied.scale import RayConfig
+from embodied.types import InvalidPlanError
 
 
 @dataclass
@@ -45,6 +46,7 @@ class CollectConfig:
     record_intended: bool = False
     workers: int = 0  # 0: one per CPU core (at most one per episode)
     instruction: str | None = None  # None: the world's own instruction sampler
+    open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)
     video: str | None = None  # mp4/gif of the first episode
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     engine: str = "local"  # local (process pool) | ray (episodes as Ray tasks; embodied.ray_engine)
@@ -73,7 +75,8 @@ def _worker_setup(config: CollectConfig, parent: int | None = None) -> None:
         _die_with_parent(parent)
     spec = world(config.env)
     env = spec.make_env(**config.env_kwargs)
-    _WORKER.update(config=config, spec=spec, env=env, planner=make_planner("symbolic", spec.name))
+    planner = make_planner("curriculum" if config.open_ended else "symbolic", spec.name)
+    _WORKER.update(config=config, spec=spec, env=env, planner=planner)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -91,10 +94,18 @@ def record_episode(index: int, record_frames: bool = False) -> tuple[Episode | N
     seed = config.seed + index
     expert = spec.make_expert(env, noise=config.noise, seed=seed)
     rng = np.random.default_rng(seed)
-    instruction = config.instruction or spec.sample_instruction(rng)
     recorder = FrameRecorder() if record_frames else None
-    agent = Agent(env, _WORKER["planner"], expert, AgentConfig(max_replans=0, record_intended=config.record_intended),
-                  hooks=[recorder] if recorder else [])
+    settings = AgentConfig(max_replans=0, record_intended=config.record_intended)
+    if config.open_ended:
+        from embodied.open_ended import OpenEndedAgent
+        from embodied.worlds.crafter.curriculum import INSTRUCTION
+
+        instruction = INSTRUCTION
+        agent = OpenEndedAgent(env, _WORKER["planner"], expert, settings, hooks=[recorder] if recorder else [],
+                               keep_observations=True)
+    else:
+        instruction = config.instruction or spec.sample_instruction(rng)
+        agent = Agent(env, _WORKER["planner"], expert, settings, hooks=[recorder] if recorder else [])
     trajectory = agent.run(instruction, seed=seed)
     if recorder is not None:
         trajectory.frames, trajectory.captions = recorder.frames, recorder.captions
@@ -146,6 +157,8 @@ def dataset_env_args(env_name: str, env: Any, env_kwargs: dict[str, Any]) -> dic
 def collect(config: CollectConfig) -> CollectResult:
     """Record `config.episodes` expert episodes into `config.out`; returns counts for the summary."""
     spec = world(config.env)
+    if config.open_ended and spec.name != "crafter":
+        raise InvalidPlanError(f"open_ended=true records whole Crafter episodes; env={config.env} has no curriculum")
     probe = spec.make_env(**config.env_kwargs)
     env_args = dataset_env_args(config.env, probe, config.env_kwargs)
     goal_texts = probe.goal_texts

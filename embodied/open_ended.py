@@ -49,10 +49,14 @@ class _EpisodeEnd(AgentHooks):
 
 
 class OpenEndedAgent(Agent):
-    """The agent loop with no instruction to finish: ask the planner for the next subgoal until the end."""
+    """The agent loop with no instruction to finish: ask the planner for the next subgoal until the end.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    `keep_observations=True` keeps every step's observation (recording demos, `collect open_ended=true`);
+    evaluation keeps only actions and outcomes of these long episodes."""
+
+    def __init__(self, *args: Any, keep_observations: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.keep_observations = keep_observations
         self._end = _EpisodeEnd()
         self.hooks.append(self._end)
 
@@ -73,7 +77,8 @@ class OpenEndedAgent(Agent):
         while plan.subgoals and not self._end.ended and idle < IDLE_LIMIT:
             before = len(trajectory.actions)
             obs, result = self._execute(plan.subgoals[0], self.actor, obs, trajectory, name)
-            trajectory.observations.clear()  # long episodes: keep actions and outcomes, not the frames
+            if not self.keep_observations:
+                trajectory.observations.clear()  # long episodes: keep actions and outcomes, not the frames
             idle = 0 if len(trajectory.actions) > before else idle + 1
             if self._end.ended:
                 break

@@ -44,6 +44,7 @@ class TrainConfig:
     amp: bool = False  # bfloat16 autocast on cuda
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of the weights (saved as the policy)
     seed: int = 0
+    obs_keys: list[str] | None = None  # train on these recorded observation keys only (null: all of them)
 
     def __post_init__(self) -> None:
         check_ranges(self, "train", positive=("steps", "batch_size", "lr", "checkpoint_every", "log_every"),
@@ -70,11 +71,13 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str]) -> tuple[Policy, WindowDataset]:
-    """Policy sized from the dataset (shapes, action space, goal vocabulary) plus its windows."""
+def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str],
+                 obs_keys: list[str] | None = None) -> tuple[Policy, WindowDataset]:
+    """Policy sized from the dataset (shapes, action space, goal vocabulary) plus its windows; `obs_keys`
+    picks which recorded observations it sees (the env still makes them all, acting reads only these)."""
     cls = policy_class(name)
     config = cls.config_class(**overrides)
-    dataset = WindowDataset(dataset_paths, cls.window_for(config))
+    dataset = WindowDataset(dataset_paths, cls.window_for(config), obs_keys=obs_keys)
     args = dataset.env_args
     features = Features(
         obs_shapes={k: tuple(v.shape[1:]) for k, v in dataset.obs.items()},
@@ -131,7 +134,7 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
     device = resolve_device(config.device)
     ddp = Distributed.from_env(device)  # torchrun: this rank's slice of each global batch (embodied.distributed)
     device = ddp.device or device
-    policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths)
+    policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths, config.obs_keys)
     policy.to(device).train()
     ema = copy.deepcopy(policy).eval().requires_grad_(False) if config.ema_decay > 0 else None
     task = PolicyTask(policy, ema, dataset, config, ddp, out)

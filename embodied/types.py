@@ -13,6 +13,8 @@ from typing import Any
 # Observation keys (dict observation of every env; HDF5 `obs/<key>` datasets).
 OBS_RGB = "rgb"  # (H, W, 3) uint8 camera image
 OBS_INVENTORY = "inventory"  # (N,) counts, Crafter-style worlds
+OBS_SEMANTIC = "semantic"  # (7, 9, K) uint8 one-hot of the local view's materials and creatures (Crafter)
+OBS_MEMORY = "memory"  # (D,) where the remembered landmarks are (Crafter's map of what was seen)
 OBS_STATE = "state"  # (D,) low-dimensional world state (object poses, goal)
 OBS_PROPRIO = "proprio"  # (D,) robot joint / end-effector state
 

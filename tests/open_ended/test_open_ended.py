@@ -75,3 +75,26 @@ def test_two_short_expert_episodes_through_the_cli(tmp_path):
     assert low <= metrics["crafter_score"] <= high
     detail = json.loads((tmp_path / "open.json").read_text())["episodes_detail"]
     assert all(row["steps"] <= 300 for row in detail)
+
+
+def test_open_ended_expert_episodes_are_recorded_as_demos(tmp_path):
+    from embodied.collection import CollectConfig, collect
+    from embodied.datasets.hdf5 import open_dataset
+
+    path = str(tmp_path / "open.hdf5")
+    result = collect(CollectConfig(env="crafter", episodes=1, out=path, workers=1, open_ended=True,
+                                   env_kwargs={"max_steps": 250, "pixels": False, "semantic": True}))
+    assert result.episodes == 1 and len(result.subgoal_success) >= 4  # several different subgoals, one episode
+    with open_dataset(path) as file:
+        demo = file["data"]["demo_0"]
+        steps = len(demo["actions"])
+        assert 0 < steps <= 250 and set(demo["obs"]) == {"inventory", "semantic"}
+        assert len(np.unique(demo["subgoal_ids"][()])) >= 4 and len(demo["obs"]["semantic"]) == steps
+
+
+def test_open_ended_recording_is_for_crafter_only(tmp_path):
+    from embodied.collection import CollectConfig, collect
+    from embodied.types import InvalidPlanError
+
+    with pytest.raises(InvalidPlanError, match="open_ended"):
+        collect(CollectConfig(env="tabletop", episodes=1, out=str(tmp_path / "x.hdf5"), open_ended=True))

@@ -9,9 +9,9 @@ import crafter
 import numpy as np
 from gymnasium import spaces
 
-from embodied.types import OBS_INVENTORY, OBS_RGB, Subgoal
+from embodied.types import OBS_INVENTORY, OBS_MEMORY, OBS_RGB, OBS_SEMANTIC, Subgoal
 from embodied.worlds.base import SubgoalEnv
-from embodied.worlds.crafter import vocab, worldgen
+from embodied.worlds.crafter import views, vocab, worldgen
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
 # the web demo's take over: the page's keys -> action names (the tabletop world has its own)
@@ -53,6 +53,11 @@ class CrafterEnv(SubgoalEnv):
     "collect 3 wood" succeeds once `collect_wood` has been unlocked 3 more times since it was set.
     `reset(seed=s)` regenerates the same world for the same `s`; `fast_reset` builds it with the vectorised
     generator (the same world bit for bit, the reset some 50x faster than with crafter's own).
+    Observation options (embodied/worlds/crafter/views.py): `semantic=True` adds the local view as one-hot
+    materials and creatures, `memory=True` the offsets to the nearest landmark of each kind seen so far,
+    `pixels=False` drops `rgb` (the camera still renders for videos). `expert_knows="seen"` limits the
+    scripted expert to what the agent has seen (it explores for what it has not), so that its demos and
+    labels are a function of what a policy can observe; "world" (the default) lets it read the whole map.
     """
 
     world = "crafter"
@@ -64,6 +69,7 @@ class CrafterEnv(SubgoalEnv):
     def __init__(
         self, size: int = 64, max_steps: int = 10000, max_subgoal_steps: int = 300,
         render_mode: str | None = "rgb_array", fast_reset: bool = True,
+        pixels: bool = True, semantic: bool = False, memory: bool = False, expert_knows: str = "world",
     ) -> None:
         super().__init__()
         self.size = size
@@ -74,13 +80,26 @@ class CrafterEnv(SubgoalEnv):
         self._env._world.reset = _reproducible_reset(self._env._world)
         if fast_reset:
             worldgen.use_for_reset(self._env)
-        self.observation_space = spaces.Dict({
-            OBS_RGB: spaces.Box(0, 255, (size, size, 3), np.uint8),
-            OBS_INVENTORY: spaces.Box(0, 9, (len(vocab.ITEMS),), np.uint8),
-        })
+        if expert_knows not in ("world", "seen"):
+            raise ValueError(f"crafter: expert_knows must be 'world' or 'seen', got {expert_knows!r}")
+        self.pixels, self.semantic, self.memory, self.expert_knows = pixels, semantic, memory, expert_knows
+        keep_map = memory or expert_knows == "seen"
+        self._seen = views.SeenMap(self._env._world._mat_ids) if keep_map else None
+        self.observation_space = spaces.Dict(self._observation_spaces())
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._counters_at_start: dict[str, int] = {}
         self._last_rgb: np.ndarray | None = None
+
+    def _observation_spaces(self) -> dict[str, spaces.Space]:
+        boxes = {OBS_INVENTORY: spaces.Box(0, 9, (len(vocab.ITEMS),), np.uint8)}
+        if self.pixels:
+            boxes[OBS_RGB] = spaces.Box(0, 255, (self.size, self.size, 3), np.uint8)
+        if self.semantic:
+            boxes[OBS_SEMANTIC] = spaces.Box(0, 1, (views.VIEW[1], views.VIEW[0], views.SEMANTIC_IDS), np.uint8)
+        if self.memory:
+            edge = views.MEMORY_RANGE
+            boxes[OBS_MEMORY] = spaces.Box(-edge, edge, (3 * len(views.LANDMARKS) + 3,), np.float32)
+        return boxes
 
     def base_text(self, subgoal: Subgoal) -> str:
         return subgoal.skill.replace("_", " ")
@@ -98,6 +117,24 @@ class CrafterEnv(SubgoalEnv):
     def achievements(self) -> dict[str, int]:
         return dict(self.player.achievements)
 
+    def known_cell(self, cell: tuple[int, int]) -> tuple[str | None, Any]:
+        """(material, object) of a cell as the expert may know it: the world's, or with expert_knows="seen"
+        the material remembered from the agent's views (None if never seen) and only creatures in view now."""
+        if self.expert_knows == "world":
+            return self.game_world[cell]
+        if not (0 <= cell[0] < self.game_world.area[0] and 0 <= cell[1] < self.game_world.area[1]):
+            return None, None
+        remembered = int(self._seen.cells[cell])
+        material = None if remembered == views.UNSEEN else self.game_world._mat_names[remembered]
+        offset = np.abs(np.subtract(cell, self.player.pos))
+        in_view = offset[0] <= views.VIEW[0] // 2 and offset[1] <= views.VIEW[1] // 2
+        return material, (self.game_world[cell][1] if in_view else None)
+
+    def never_seen(self, cell: tuple[int, int]) -> bool:
+        """A cell of the world the agent has not had in view (always False with expert_knows="world")."""
+        inside = 0 <= cell[0] < self.game_world.area[0] and 0 <= cell[1] < self.game_world.area[1]
+        return self.expert_knows == "seen" and inside and int(self._seen.cells[cell]) == views.UNSEEN
+
     def inventory_dict(self) -> dict[str, int]:
         return {name: int(self.player.inventory[name]) for name in vocab.ITEMS}
 
@@ -108,6 +145,8 @@ class CrafterEnv(SubgoalEnv):
             self._env._seed = int(seed)
             self._env._episode = 0
         rgb = self._env.reset()
+        if self._seen is not None:
+            self._seen.reset(self.game_world._mat_map)
         if self._subgoal is not None:
             self._start_subgoal(self._subgoal)
         return self._observation(rgb), self._info(reward=0.0)
@@ -160,7 +199,17 @@ class CrafterEnv(SubgoalEnv):
     def _observation(self, rgb: np.ndarray) -> dict[str, np.ndarray]:
         self._last_rgb = rgb
         inventory = np.array([self.player.inventory[name] for name in vocab.ITEMS], dtype=np.uint8)
-        return {OBS_RGB: rgb.astype(np.uint8, copy=False), OBS_INVENTORY: inventory}
+        obs = {OBS_INVENTORY: inventory}
+        if self.pixels:
+            obs[OBS_RGB] = rgb.astype(np.uint8, copy=False)
+        pos = self.player.pos
+        if self.semantic:
+            obs[OBS_SEMANTIC] = views.semantic_view(self._env._sem_view(), pos)
+        if self._seen is not None:
+            self._seen.update(self.game_world._mat_map, pos)
+        if self.memory:
+            obs[OBS_MEMORY] = self._seen.features(pos)
+        return obs
 
     def _info(self, reward: float, crafter_info: dict[str, Any] | None = None) -> dict[str, Any]:
         info: dict[str, Any] = {

@@ -210,9 +210,10 @@ class CrafterExpert(Expert):
         return True
 
     # --- path-finding ---------------------------------------------------------------------------
-    def _step_towards(self, is_goal: Callable[[Cell], bool], limit: int = 4096) -> str | None:
+    def _step_towards(self, is_goal: Callable[[Cell], bool], limit: int = 4096, explore: bool = True) -> str | None:
         """First move of a shortest walkable path to a cell satisfying `is_goal` (searching at most
-        `limit` cells); a random safe move when none is found, None when the player stands on one."""
+        `limit` cells); when none is found, towards the nearest cell next to unseen ones (an expert that knows
+        only what was seen explores) or a random safe move; None when the player stands on one."""
         start = self._pos()
         if is_goal(start):
             return None
@@ -228,7 +229,12 @@ class CrafterExpert(Expert):
                 if is_goal(nxt):
                     return first_move[nxt]
                 queue.append(nxt)
-        return self._dig_out() or self._random_move()
+        seen_only = explore and self.crafter.expert_knows == "seen"
+        frontier = seen_only and self._step_towards(self._next_to_unseen, explore=False)
+        return self._dig_out() or frontier or self._random_move()
+
+    def _next_to_unseen(self, cell: Cell) -> bool:
+        return any(self.crafter.never_seen(_add(cell, delta)) for delta in MOVES)
 
     def _free(self, cell: Cell) -> bool:
         """Walkable and empty but for the player."""
@@ -261,10 +267,10 @@ class CrafterExpert(Expert):
         return (int(self.crafter.player.facing[0]), int(self.crafter.player.facing[1]))
 
     def _material(self, cell: Cell) -> str | None:
-        return self.crafter.game_world[cell][0]
+        return self.crafter.known_cell(cell)[0]
 
     def _object(self, cell: Cell) -> Any:
-        return self.crafter.game_world[cell][1]
+        return self.crafter.known_cell(cell)[1]
 
     def _material_is(self, material: str) -> Callable[[Cell], bool]:
         return lambda cell: self._material(cell) == material and self._object(cell) is None

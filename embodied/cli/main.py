@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # anywhere, the imports included
         print(f"embodied {args.command}: interrupted; {INTERRUPTED.get(args.command, 'nothing was written')}",
               file=sys.stderr)
+        if argv is None:  # the command line: exit 130 now. Python may otherwise die of SIGINT (-2) at shutdown
+            # when the interrupt landed inside an import (files being written were closed while unwinding)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
 
 

@@ -41,10 +41,11 @@ def counted(planner) -> dict:
 
 
 def run(world: str, n: int, mode: str, entries: int, clock=time.perf_counter, progress: bool = False,
-        quantize: str = "") -> dict:
+        quantize: str = "", runtime: str = "torch", model: str = "") -> dict:
     cases, vocab = generate(n, 0, world), vocabulary(world)
     planners = {"before": LLMPlanner(prefix_cache=0, **MODES[mode]),
-                "after": LLMPlanner(prefix_cache=entries, quantize=quantize, **MODES[mode])}
+                "after": LLMPlanner(prefix_cache=entries, quantize=quantize, runtime=runtime, model=model,
+                                    **MODES[mode])}
     counts = {name: counted(p) for name, p in planners.items()}
     ms = {name: [] for name in planners}
     plans = {name: [] for name in planners}
@@ -85,6 +86,8 @@ def main() -> None:
     parser.add_argument("--cpu-time", action="store_true", help="time plans in this process's CPU time")
     parser.add_argument("--progress", action="store_true", help="print every case")
     parser.add_argument("--quantize", default="", help="the after planner's planner.quantize (e.g. int8)")
+    parser.add_argument("--runtime", default="torch", help="the after planner's planner.runtime (torch, llama.cpp)")
+    parser.add_argument("--model", default="", help="the after planner's planner.model (a .gguf file)")
     args = parser.parse_args()
     rows = []
     print(f"{'world':9s} {'mode':9s} {'n':>4s} {'before ms':>16s} {'after ms':>16s} {'ratio':>6s} "
@@ -93,7 +96,7 @@ def main() -> None:
         world, n = spec.split(":")
         for mode in args.modes.split(","):
             row = run(world, int(n), mode, args.entries, time.process_time if args.cpu_time else time.perf_counter,
-                      args.progress, args.quantize)
+                      args.progress, args.quantize, args.runtime, args.model)
             rows.append(row)
             b, a = row["before"], row["after"]
             print(f"{world:9s} {mode:9s} {row['cases']:4d} {b['median_ms']:7.0f} ({b['p90_ms']:6.0f}) "

@@ -17,6 +17,7 @@ class LLMConfig(LanguagePlannerConfig):
     expand: bool = True  # goals mode: the most accurate setting measured on Crafter and kitchen (README)
     prefix_cache: int = 16  # KV caches of earlier prompts kept for reuse (0 = only the previous call's)
     quantize: str = ""  # "int8": dynamically quantised decoder (planners/LATENCY.md measures speed and plans)
+    runtime: str = "torch"  # or "llama.cpp": the GGUF run by llama-cpp-python (planners/LATENCY.md)
 
 
 def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory registered like a class)
@@ -25,5 +26,6 @@ def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory regis
 
     config = LLMConfig(**kwargs)
     shared = LanguagePlannerConfig(**{f.name: getattr(config, f.name) for f in fields(LanguagePlannerConfig)})
-    model = LocalChatModel(config.model, config.threads, config.prefix_cache, config.quantize)
+    model = LocalChatModel(config.model, config.threads, config.prefix_cache, config.quantize,
+                           config.runtime)
     return LanguagePlanner(model, shared, name="llm")

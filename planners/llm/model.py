@@ -36,6 +36,19 @@ def bundled_model_path() -> str:
 
 
 @functools.lru_cache(maxsize=2)
+def load_tokenizer(path: str) -> Any:
+    """The transformers tokenizer stored in a GGUF file (for runtimes that run the file itself)."""
+    from transformers import AutoTokenizer
+
+    if importlib.util.find_spec("gguf") is None:
+        raise MissingDependencyError("reading a GGUF tokenizer needs gguf: `pip install gguf==0.19.0`")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"llm planner: model {path!r} does not exist")
+    folder, name = os.path.split(path)
+    return AutoTokenizer.from_pretrained(folder, gguf_file=name)
+
+
+@functools.lru_cache(maxsize=2)
 def load(path: str = "", threads: int = 1, quantize: str = "") -> tuple[Any, Any]:
     """(tokenizer, model in eval mode); cached so tests and the server load each file once. `quantize="int8"`:
     the decoder's Linear layers as dynamically quantised int8 (torch's fbgemm kernels; the output projection
@@ -80,11 +93,24 @@ class LocalChatModel:
     accepts_images = False
     plan_key = ""
 
-    def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16, quantize: str = "") -> None:
-        self.tokenizer, self.model = load(path, threads, quantize)
-        self.name = os.path.basename(path or bundled_model_path()).removesuffix(".gguf")
-        # prefix_cache = 0: one cache, the previous call's (the code path before PrefixCacheRunner)
-        self.runner = PrefixCacheRunner(self.model, prefix_cache) if prefix_cache > 0 else CachedRunner(self.model)
+    def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16, quantize: str = "",
+                 runtime: str = "torch") -> None:
+        path = path or bundled_model_path()
+        self.name = os.path.basename(path).removesuffix(".gguf")
+        if runtime == "llama.cpp":
+            from planners.llm.llamacpp import LlamaCppRunner
+
+            if not path.endswith(".gguf") or quantize:
+                raise ValueError("planner.runtime=llama.cpp runs a .gguf file as it is (no planner.quantize)")
+            self.tokenizer, self.model = load_tokenizer(path), None
+            self.runner = LlamaCppRunner(path, threads, max(1, prefix_cache))
+        elif runtime == "torch":
+            self.tokenizer, self.model = load(path, threads, quantize)
+            # prefix_cache = 0: one cache, the previous call's (the code path before PrefixCacheRunner)
+            self.runner = (PrefixCacheRunner(self.model, prefix_cache) if prefix_cache > 0
+                           else CachedRunner(self.model))
+        else:
+            raise ValueError(f"planner.runtime={runtime!r}: expected 'torch' or 'llama.cpp'")
         self.stop_tokens = stop_tokens(self.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}
         self._lock = threading.Lock()  # one generation at a time (the server may be asked concurrently)

@@ -55,6 +55,8 @@ class DaggerConfig:
     eval_episodes: int = 5
     eval_instruction: str | None = None  # None: the rollout instruction
     device: str = "cpu"  # where the policy runs during rollouts and evaluation
+    open_ended: bool = False  # Crafter: whole-episode rollouts under the curriculum, rounds scored by Crafter score
+    max_steps: int = 10_000  # open_ended: episode length cap of the rollouts and the evaluation
 
 
 class ExpertLabeller:
@@ -90,12 +92,19 @@ class ExpertLabeller:
 
 
 def dagger_episode(env: Any, spec: Any, policy: Any, planner: Any, seed: int, beta: float, instruction: str,
-                   max_replans: int = 2, hooks: tuple = ()) -> tuple[Episode | None, Trajectory]:
-    """One expert-labelled rollout of `policy` (None when it took no step)."""
+                   max_replans: int = 2, hooks: tuple = (), open_ended: bool = False
+                   ) -> tuple[Episode | None, Trajectory]:
+    """One expert-labelled rollout of `policy` (None when it took no step); `open_ended`: a whole Crafter
+    episode, the curriculum `planner` choosing each next subgoal (embodied/open_ended.py)."""
     expert = spec.make_expert(env, noise=0.0, seed=seed)
     labeller = ExpertLabeller(PolicyActor(policy, env, seed), expert, beta, seed)
-    agent = Agent(env, planner, labeller, AgentConfig(max_replans, takeover=False, record_intended=True),
-                  hooks=list(hooks))
+    settings = AgentConfig(max_replans, takeover=False, record_intended=True)
+    if open_ended:
+        from embodied.open_ended import OpenEndedAgent
+
+        agent: Agent = OpenEndedAgent(env, planner, labeller, settings, hooks=list(hooks), keep_observations=True)
+    else:
+        agent = Agent(env, planner, labeller, settings, hooks=list(hooks))
     trajectory = agent.run(instruction, seed)
     if not trajectory.actions:
         return None, trajectory
@@ -136,17 +145,27 @@ def run_dagger(config: DaggerConfig, policy_name: str, policy_overrides: dict[st
             _rollouts(config, run_dir, aggregate, seeds, beta, round_index)
         steps = base_steps + round_index * config.steps_per_round
         train([aggregate], policy_name, policy_overrides, dataclasses.replace(train_config, steps=steps), run_dir)
-        metrics = evaluate(EvalConfig(
-            checkpoint=run_dir, episodes=config.eval_episodes, seed=EVAL_SEED,
-            instruction=config.eval_instruction or config.instruction, takeover=False,
-            max_replans=config.max_replans, out=os.path.join(config.out, f"eval_round_{round_index}.json"),
-            device=config.device))
+        metrics = _evaluate_round(config, run_dir, round_index)
         kept = os.path.join(config.out, f"policy_round_{round_index}")  # each round's policy, to pick the best
         shutil.copytree(os.path.join(run_dir, "policy"), kept, dirs_exist_ok=True)
         state["rounds"].append(_row(round_index, beta, steps, aggregate, metrics, time.time() - began))
         state["config"] = dataclasses.asdict(config)
         _save_state(state_path, state)
     return state
+
+
+def _evaluate_round(config: DaggerConfig, run_dir: str, round_index: int) -> dict[str, Any]:
+    """The policy alone on `eval_episodes` held-out seeds: instruction success, or the open-ended Crafter score."""
+    settings = EvalConfig(
+        checkpoint=run_dir, episodes=config.eval_episodes, seed=EVAL_SEED,
+        instruction=config.eval_instruction or config.instruction, takeover=False, max_replans=config.max_replans,
+        out=os.path.join(config.out, f"eval_round_{round_index}.json"), device=config.device,
+        open_ended=config.open_ended, max_steps=config.max_steps)
+    if config.open_ended:
+        from embodied.open_ended import evaluate_open_ended
+
+        return evaluate_open_ended(settings)
+    return evaluate(settings)
 
 
 def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[int], beta: float,
@@ -156,8 +175,10 @@ def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[in
 
     policy = load_policy(os.path.join(run_dir, "policy"), config.device)
     spec = world(policy.features.env_name)
-    env = policy.features.make_env()
-    planner = make_planner("symbolic", spec.name)
+    if config.open_ended and spec.name != "crafter":
+        raise DaggerError(f"open_ended=true rolls out whole Crafter episodes; the policy is of {spec.name!r}")
+    env = policy.features.make_env(max_steps=config.max_steps) if config.open_ended else policy.features.make_env()
+    planner = make_planner("curriculum" if config.open_ended else "symbolic", spec.name)
     with open_dataset(aggregate) as file:
         recorded = {int(file["data"][name].attrs.get("seed", -1)) for name in demo_names(file)}
         writer_args = (json.loads(file["data"].attrs["env_args"]), json.loads(file["data"].attrs["goal_texts"]))
@@ -166,14 +187,22 @@ def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[in
     labelled, succeeded = 0, 0
     bar = tqdm(todo, desc=f"dagger round {round_index} (beta {beta:.2f})", unit="ep")
     for seed in bar:
-        instruction = config.instruction or spec.sample_instruction(np.random.default_rng(seed))
-        episode, trajectory = dagger_episode(env, spec, policy, planner, seed, beta, instruction, config.max_replans)
+        instruction = (open_ended_instruction() if config.open_ended
+                       else config.instruction or spec.sample_instruction(np.random.default_rng(seed)))
+        episode, trajectory = dagger_episode(env, spec, policy, planner, seed, beta, instruction, config.max_replans,
+                                             open_ended=config.open_ended)
         if episode is not None:
             writer.write(episode)
             labelled += len(episode)
         succeeded += int(trajectory.success)
         bar.set_postfix(labelled_steps=labelled, success=f"{succeeded}/{bar.n + 1}")
     bar.close()
+
+
+def open_ended_instruction() -> str:
+    from embodied.worlds.crafter.curriculum import INSTRUCTION
+
+    return INSTRUCTION
 
 
 def _copy_dataset(source: str, target: str) -> None:
@@ -239,11 +268,15 @@ def _row(round_index: int, beta: float, steps: int, aggregate: str, metrics: dic
             for source in step_sources(file, name):
                 counts[source] = counts.get(source, 0) + 1
         episodes = len(demo_names(file))
+    row = {"round": round_index, "beta": beta if round_index else None, "train_steps": steps,
+           "episodes": episodes, "expert_steps": counts["expert"], "dagger_steps": counts["dagger"],
+           "eval_seeds": metrics["seeds"], "seconds": round(seconds, 1)}
+    if metrics.get("open_ended"):
+        return row | {"crafter_score": metrics["crafter_score"], "ci95": metrics["crafter_score_ci95"],
+                      "mean_achievements": metrics["mean_achievements"], "mean_steps": metrics["mean_steps"]}
     success = metrics["instruction_success"]
-    return {"round": round_index, "beta": beta if round_index else None, "train_steps": steps,
-            "episodes": episodes, "expert_steps": counts["expert"], "dagger_steps": counts["dagger"],
-            "success_rate": success["success_rate"], "ci95": success["ci95"], "successes": success["successes"],
-            "attempts": success["attempts"], "eval_seeds": metrics["seeds"], "seconds": round(seconds, 1)}
+    return row | {"success_rate": success["success_rate"], "ci95": success["ci95"],
+                  "successes": success["successes"], "attempts": success["attempts"]}
 
 
 def _load_state(path: str) -> dict[str, Any]:

@@ -153,6 +153,7 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
                      "subgoals": len(trajectory.results), "succeeded": sum(r.success for r in trajectory.results),
                      "unlocked": sorted(name for name, flag in tracker.unlocked.items() if flag),
                      "choices": dict(Counter(plan.planner for plan in trajectory.plans if plan.subgoals)),
+                     "outcomes": [[r.subgoal, int(r.success), r.steps] for r in trajectory.results],
                      "planning_s": round(sum(trajectory.planning_ms) / 1000, 2)}
                     | ({"agreed": planner.agreed} if hasattr(planner, "agreed") else {}))
         bar.set_postfix(achievements=len(rows[-1]["unlocked"]), steps=rows[-1]["steps"])
@@ -182,8 +183,27 @@ def summarize(rows: list[dict[str, Any]], config: Any, checkpoint: str | None, s
         "planner": planner, "choices": dict(sum((Counter(row["choices"]) for row in rows), Counter())),
         "mean_planning_s": float(np.mean([row["planning_s"] for row in rows])),
         "agreed": sum(row.get("agreed", 0) for row in rows),  # model choices the curriculum would have made too
+        **subgoal_statistics(rows),
         "episodes_detail": rows, "seconds": round(seconds, 1),
     }
+
+
+def subgoal_statistics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per subgoal text: attempts and successes over all episodes, and the subgoal each death happened in
+    (what failing subgoals and deaths to look at first)."""
+    attempts: Counter = Counter()
+    successes: Counter = Counter()
+    deaths: Counter = Counter()
+    for row in rows:
+        outcomes = row.get("outcomes", [])
+        for subgoal, success, _ in outcomes:
+            attempts[subgoal] += 1
+            successes[subgoal] += int(success)
+        if row["died"]:
+            deaths[outcomes[-1][0] if outcomes else "(no subgoal)"] += 1
+    return {"subgoals": {name: {"attempts": count, "successes": successes[name]}
+                         for name, count in attempts.most_common()},
+            "died_during": dict(deaths.most_common())}
 
 
 def report_table(metrics: dict[str, Any]) -> Any:
@@ -201,4 +221,7 @@ def report_table(metrics: dict[str, Any]) -> Any:
     table.add_row("mean achievements / episode", f"{metrics['mean_achievements']:.1f}")
     table.add_row("mean steps / deaths", f"{metrics['mean_steps']:.0f} / {metrics['death_rate']:.0%}")
     table.add_row("subgoals chosen by", ", ".join(f"{name} {count}" for name, count in metrics["choices"].items()))
+    deaths = list(metrics.get("died_during", {}).items())[:3]
+    if deaths:
+        table.add_row("died during (most often)", ", ".join(f"{name} {count}" for name, count in deaths))
     return table

@@ -305,14 +305,19 @@ def cmd_dagger(overrides: list[str]) -> None:
         state = run_dagger(config, name, policy, train_config)
     except DaggerError as error:
         raise ConfigError(str(error)) from None
-    table = Table(title=f"DAgger: instruction success (policy alone) per round, {config.eval_episodes} held-out seeds")
+    what = "open-ended Crafter score" if config.open_ended else "instruction success"
+    table = Table(title=f"DAgger: {what} (policy alone) per round, {config.eval_episodes} held-out seeds")
     for column in ("round", "beta", "train steps", "expert steps", "dagger steps", "success", "95% CI"):
         table.add_column(column)
     for row in state["rounds"]:
+        if "crafter_score" in row:
+            result = f"{row['crafter_score']:.1f}% ({row['mean_achievements']:.1f} achievements)"
+            interval = f"[{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}]"
+        else:
+            result = f"{row['success_rate']:.0%} ({row['successes']}/{row['attempts']})"
+            interval = f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]"
         table.add_row(str(row["round"]), "-" if row["beta"] is None else f"{row['beta']:.3f}",
-                      str(row["train_steps"]), str(row["expert_steps"]), str(row["dagger_steps"]),
-                      f"{row['success_rate']:.0%} ({row['successes']}/{row['attempts']})",
-                      f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]")
+                      str(row["train_steps"]), str(row["expert_steps"]), str(row["dagger_steps"]), result, interval)
     console.print(table)
     dataset = os.path.join(config.out, "dataset.hdf5")
     console.print(f"wrote {os.path.join(config.out, 'dagger.json')}; dataset: {dataset} ({row['episodes']} episodes)")

@@ -112,3 +112,23 @@ def test_dagger_yaml_keys_match_the_dataclass():
     from embodied.dagger import DaggerConfig
 
     assert set(plain(compose("dagger", ["dataset=x"]))) - {"policy", "train"} == fields_of(DaggerConfig)
+
+
+@pytest.mark.slow
+def test_open_ended_dagger_rolls_out_whole_episodes_and_scores_rounds(tmp_path):
+    collect(CollectConfig(env="crafter", episodes=1, out=str(tmp_path / "X.hdf5"), workers=1, noise=0.0,
+                          open_ended=True, env_kwargs={"max_steps": 80}))
+    run = dagger(tmp_path, "rounds=1", "beta=0.5", "open_ended=true", "max_steps=60", "episodes_per_round=1")
+    assert run.returncode == 0, run.stderr
+    assert "open-ended" in run.stdout and "achieve" in run.stdout  # the per-round table (wrapped at 80 columns)
+    rows = json.loads((tmp_path / "RUN" / "dagger.json").read_text())["rounds"]
+    assert [row["round"] for row in rows] == [0, 1] and all("crafter_score" in row for row in rows)
+    assert rows[1]["dagger_steps"] > 0 and all(row["mean_steps"] <= 60 for row in rows)
+    evaluated = json.loads((tmp_path / "RUN" / "eval_round_1.json").read_text())
+    assert evaluated["open_ended"] and evaluated["episodes"] == 1 and evaluated["seeds"] == [10000, 10000]
+    with open_dataset(tmp_path / "RUN" / DATASET) as file:
+        names = demo_names(file)
+        rollout = read_episode(file, names[-1])
+        assert set(step_sources(file, names[-1])) == {"dagger"}
+    assert len(rollout) <= 60 and rollout.instruction == "unlock as many achievements as you can"
+    assert len(set(rollout.subgoals)) >= 2  # the curriculum moved on: several subgoals in one episode

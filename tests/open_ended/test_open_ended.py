@@ -75,6 +75,11 @@ def test_two_short_expert_episodes_through_the_cli(tmp_path):
     assert low <= metrics["crafter_score"] <= high
     detail = json.loads((tmp_path / "open.json").read_text())["episodes_detail"]
     assert all(row["steps"] <= 300 for row in detail)
+    assert all(sum(steps for _, _, steps in row["outcomes"]) == row["steps"] for row in detail)
+    tried = metrics["subgoals"]  # per subgoal text over both episodes, from the episodes' outcomes
+    assert sum(entry["attempts"] for entry in tried.values()) == sum(row["subgoals"] for row in detail)
+    assert tried["collect wood"]["successes"] >= 1
+    assert sum(metrics["died_during"].values()) == sum(row["died"] for row in detail)
 
 
 def test_open_ended_expert_episodes_are_recorded_as_demos(tmp_path):

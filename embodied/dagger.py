@@ -42,7 +42,7 @@ class DaggerError(ValueError):
 class DaggerConfig:
     """What `embodied dagger` runs (policy and optimisation settings come with it separately)."""
 
-    dataset: str = "data/demos/crafter.hdf5"
+    dataset: Any = "data/demos/crafter.hdf5"  # one HDF5 file, or a list of them (copied into one aggregate)
     out: str = "data/runs/dagger"
     rounds: int = 3  # DAgger rounds after round 0 (training on the demonstrations)
     episodes_per_round: int = 10
@@ -205,22 +205,32 @@ def open_ended_instruction() -> str:
     return INSTRUCTION
 
 
-def _copy_dataset(source: str, target: str) -> None:
+def dataset_paths(dataset: Any) -> list[str]:
+    """`dataset=` as a list of paths (one path or a list of them)."""
+    return [dataset] if isinstance(dataset, str) else [str(path) for path in dataset]
+
+
+def _copy_dataset(sources: Any, target: str) -> None:
     """The demonstrations, copied into the aggregate with `source` marked per step (written then renamed)."""
     partial = target + ".partial"
     if os.path.exists(partial):
         os.remove(partial)
-    with open_dataset(source) as file:
-        env_args = json.loads(file["data"].attrs["env_args"])
-        goal_texts = tuple(json.loads(file["data"].attrs["goal_texts"]))
-        names = demo_names(file)
-        if not names:
-            raise DaggerError(f"dataset={source}: holds no finished episodes")
-        writer = DatasetWriter(partial, env_args, goal_texts)
-        for name in tqdm(names, desc="copy demonstrations", unit="ep"):
-            episode = read_episode(file, name)
-            episode.source = episode.source or ["expert"] * len(episode)
-            writer.write(episode)
+    writer, first_args = None, None
+    for source in dataset_paths(sources):
+        with open_dataset(source) as file:
+            env_args = json.loads(file["data"].attrs["env_args"])
+            goal_texts = tuple(json.loads(file["data"].attrs["goal_texts"]))
+            names = demo_names(file)
+            if not names:
+                raise DaggerError(f"dataset={source}: holds no finished episodes")
+            if first_args is not None and env_args != first_args:
+                raise DaggerError(f"dataset={source}: recorded with other env settings than the first file")
+            first_args = env_args
+            writer = writer or DatasetWriter(partial, env_args, goal_texts)
+            for name in tqdm(names, desc=f"copy demonstrations ({os.path.basename(source)})", unit="ep"):
+                episode = read_episode(file, name)
+                episode.source = episode.source or ["expert"] * len(episode)
+                writer.write(episode)
     os.replace(partial, target)
 
 

@@ -292,15 +292,16 @@ def cmd_demo(overrides: list[str]) -> None:
 
 def cmd_dagger(overrides: list[str]) -> None:
     """DAgger rounds (embodied/dagger.py); a per-round success table, RUN/dagger.json."""
-    from embodied.dagger import DaggerConfig, DaggerError, run_dagger
+    from embodied.dagger import DaggerConfig, DaggerError, dataset_paths, run_dagger
     from embodied.training import TrainConfig
 
     values = plain(compose("dagger", overrides))
     name, policy = checked_policy(values.pop("policy"))
     train_config = typed(TrainConfig, values.pop("train"), "train")
     config = typed(DaggerConfig, values, "dagger")
-    if not os.path.exists(config.dataset):
-        raise ConfigError(f"dataset={config.dataset}: no such file (record one with `embodied collect`)")
+    for path in dataset_paths(config.dataset):
+        if not os.path.exists(path):
+            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect`)")
     try:
         state = run_dagger(config, name, policy, train_config)
     except DaggerError as error:

@@ -21,8 +21,8 @@ TINY = ["policy.dim=32", "policy.layers=1", "policy.heads=2", "policy.image_chan
 INSTRUCTION = "instruction=make a wood pickaxe"
 
 
-def dagger(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "embodied.cli.main", "dagger", f"dataset={tmp_path / 'X.hdf5'}",
+def dagger(tmp_path: Path, *args: str, dataset: str = "") -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "embodied.cli.main", "dagger", f"dataset={dataset or tmp_path / 'X.hdf5'}",
                f"out={tmp_path / 'RUN'}", "episodes_per_round=2", "train.steps=20", "steps_per_round=10",
                "eval_episodes=1", "max_replans=0", INSTRUCTION, *TINY, *args]
     env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
@@ -118,7 +118,10 @@ def test_dagger_yaml_keys_match_the_dataclass():
 def test_open_ended_dagger_rolls_out_whole_episodes_and_scores_rounds(tmp_path):
     collect(CollectConfig(env="crafter", episodes=1, out=str(tmp_path / "X.hdf5"), workers=1, noise=0.0,
                           open_ended=True, env_kwargs={"max_steps": 80}))
-    run = dagger(tmp_path, "rounds=1", "beta=0.5", "open_ended=true", "max_steps=60", "episodes_per_round=1")
+    collect(CollectConfig(env="crafter", episodes=1, out=str(tmp_path / "Y.hdf5"), workers=1, noise=0.0, seed=1,
+                          instruction="make a wood pickaxe", env_kwargs={"max_steps": 80}))
+    run = dagger(tmp_path, "rounds=1", "beta=0.5", "open_ended=true", "max_steps=60", "episodes_per_round=1",
+                 dataset="[" + ",".join(str(tmp_path / name) for name in ("X.hdf5", "Y.hdf5")) + "]")
     assert run.returncode == 0, run.stderr
     assert "open-ended" in run.stdout and "achieve" in run.stdout  # the per-round table (wrapped at 80 columns)
     rows = json.loads((tmp_path / "RUN" / "dagger.json").read_text())["rounds"]
@@ -126,9 +129,10 @@ def test_open_ended_dagger_rolls_out_whole_episodes_and_scores_rounds(tmp_path):
     assert rows[1]["dagger_steps"] > 0 and all(row["mean_steps"] <= 60 for row in rows)
     evaluated = json.loads((tmp_path / "RUN" / "eval_round_1.json").read_text())
     assert evaluated["open_ended"] and evaluated["episodes"] == 1 and evaluated["seeds"] == [10000, 10000]
-    with open_dataset(tmp_path / "RUN" / DATASET) as file:
+    with open_dataset(tmp_path / "RUN" / DATASET) as file:  # both demo files, then the rollout
         names = demo_names(file)
+        assert [read_episode(file, name).seed for name in names[:2]] == [0, 1]
+        assert [set(step_sources(file, name)) for name in names] == [{"expert"}] * 2 + [{"dagger"}]
         rollout = read_episode(file, names[-1])
-        assert set(step_sources(file, names[-1])) == {"dagger"}
     assert len(rollout) <= 60 and rollout.instruction == "unlock as many achievements as you can"
     assert len(set(rollout.subgoals)) >= 2  # the curriculum moved on: several subgoals in one episode

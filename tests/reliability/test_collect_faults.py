@@ -54,7 +54,7 @@ def test_a_second_collect_appends_new_seeds(cli, tmp_path):
 
 def test_a_concurrent_writer_is_refused_with_one_line(cli, tmp_path):
     out = tmp_path / "demos.hdf5"
-    first = cli.start("collect", "episodes=200", f"out={out}", "workers=1")
+    first = cli.start("collect", "episodes=100000", f"out={out}", "workers=1")  # still running at the SIGINT
     try:
         deadline = time.time() + 60
         while not (os.path.exists(f"{out}.lock") and (tmp_path / "demos.hdf5.lock").read_text().strip()) \

@@ -52,6 +52,7 @@ class EvalConfig:
     open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)
     actor: str = "policy"  # open_ended: policy | expert (the scripted expert through the same loop)
     max_steps: int = 10_000  # open_ended: episode length cap (Crafter's own length is 10,000)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)  # open_ended actor=expert: world settings (+env.kwargs)
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:

@@ -140,7 +140,7 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
     if spec.name != "crafter":
         raise InvalidPlanError(f"open_ended=true is the Crafter benchmark; the checkpoint is of {spec.name!r}")
     env = (policy.features.make_env(max_steps=config.max_steps) if policy
-           else spec.make_env(max_steps=config.max_steps))
+           else spec.make_env(max_steps=config.max_steps, **getattr(config, "env_kwargs", {})))
     planner = open_ended_planner(make_planner_for(spec) if make_planner_for else None, spec.name)
     tracker, rows, began = AchievementTracker(), [], time.time()
     bar = tqdm(range(config.episodes), desc=f"open-ended crafter ({config.actor})", unit="ep")

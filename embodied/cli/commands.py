@@ -127,11 +127,15 @@ def cmd_eval(overrides: list[str]) -> None:
     check_engine(cfg.engine)
     values = plain(cfg)
     planner_cfg = values.pop("planner")
-    world_name = (values.pop("env", None) or {}).get("name")
+    env_values = values.pop("env", None) or {}
+    world_name, env_kwargs = env_values.get("name"), env_values.get("kwargs") or {}
+    if env_kwargs and not (values.get("open_ended") and values.get("actor") == "expert"):
+        raise ConfigError("env.kwargs: a policy is evaluated in the world settings it was trained in (its "
+                          "checkpoint's); +env.kwargs.K=V sets the world only for open_ended=true actor=expert")
     if values["checkpoint"] is None:
         values["checkpoint"], world_name = shipped_default(world_name)
         values["out"] = values["out"] or os.path.join("data", "runs", f"shipped_{world_name}", "eval.json")
-    config = typed(EvalConfig, values, "eval")
+    config = typed(EvalConfig, values | {"env_kwargs": env_kwargs}, "eval")
     try:
         check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
     except ValueError as error:

@@ -103,3 +103,21 @@ def test_open_ended_recording_is_for_crafter_only(tmp_path):
 
     with pytest.raises(InvalidPlanError, match="open_ended"):
         collect(CollectConfig(env="tabletop", episodes=1, out=str(tmp_path / "x.hdf5"), open_ended=True))
+
+
+@pytest.mark.slow
+def test_the_expert_plays_in_the_world_settings_given_and_a_policy_refuses_them(tmp_path):
+    base = [sys.executable, "-m", "embodied.cli.main", "eval", "open_ended=true", "episodes=1", "max_steps=120"]
+    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    outcomes = {}
+    for knows in ("world", "seen"):
+        out = tmp_path / f"{knows}.json"
+        result = subprocess.run([*base, "actor=expert", f"+env.kwargs.expert_knows={knows}", f"out={out}"],
+                                cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+        assert result.returncode == 0, result.stderr
+        outcomes[knows] = json.loads(out.read_text())["episodes_detail"][0]["outcomes"]
+    assert outcomes["world"] != outcomes["seen"]  # the expert that knows only what was seen walks elsewhere
+    refused = subprocess.run([*base, "+env.kwargs.expert_knows=seen"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=600, env=env)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "checkpoint" in refused.stderr

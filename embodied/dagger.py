@@ -11,6 +11,7 @@ interrupted run resumes at the first unfinished round, and a round's finished ro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -197,6 +198,7 @@ def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[in
         succeeded += int(trajectory.success)
         bar.set_postfix(labelled_steps=labelled, success=f"{succeeded}/{bar.n + 1}")
     bar.close()
+    writer.close()
 
 
 def open_ended_instruction() -> str:
@@ -231,6 +233,10 @@ def _copy_dataset(sources: Any, target: str) -> None:
                 episode = read_episode(file, name)
                 episode.source = episode.source or ["expert"] * len(episode)
                 writer.write(episode)
+    if writer is not None:
+        writer.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(partial + ".lock")  # the partial file's own lock, free now (the aggregate gets its own)
     os.replace(partial, target)
 
 

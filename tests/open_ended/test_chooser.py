@@ -52,9 +52,9 @@ def test_the_model_picks_among_the_curriculums_candidates():
     assert max_items == 1 and choices[:2] == ["collect wood", "place table"]  # the curriculum's order
     assert "collect 3 drink" in choices and "collect diamond" in choices  # a near need; a far achievement
     user = messages[-1]["content"]
-    assert "6 drink" in user and "Achievements unlocked: none" in user and "place table (first: collect 2 wood)" in user
+    assert "6 drink" in user and "Achievements unlocked: none" in user and "place table (first: collect 4 wood)" in user
     model.replies.append('["collect wood"]')
-    assert chooser.agreed == 0 and chooser.plan("", _state()).subgoals[0].text == "collect wood"
+    assert chooser.agreed == 0 and chooser.plan("", _state()).subgoals[0].text == "collect 3 wood"  # its first step
     assert chooser.agreed == 1  # the model's choice was the curriculum's too
 
 
@@ -62,7 +62,7 @@ def test_the_model_picks_among_the_curriculums_candidates():
 def test_an_invalid_reply_falls_back_to_the_curriculums_choice(reply):
     chooser = SubgoalChooser(Scripted(reply), "scripted")
     plan = chooser.plan("", _state())
-    assert [s.text for s in plan.subgoals] == ["collect wood"]  # what the curriculum alone picks here
+    assert [s.text for s in plan.subgoals] == ["collect 3 wood"]  # what the curriculum alone picks here
     assert plan.planner == SOURCES["fallback"].format(name="scripted")
 
 
@@ -73,7 +73,7 @@ def test_critical_survival_stays_with_the_rules_and_failures_are_counted():
     assert plan.subgoals[0].text == "defeat zombie" and plan.planner == "curriculum (survival rules)"
     assert not model.asked  # the model is not asked when survival is critical
     plan = chooser.plan("", _state())
-    assert plan.subgoals[0].text == "collect 3 wood"  # the pickaxe's first step
+    assert plan.subgoals[0].text == "collect 4 wood"  # the pickaxe's first step, gathering for the sword too
     model.replies.append('["collect drink"]')
     chooser.replan(plan, Feedback(plan.subgoals[0], _state(), [], "budget spent"))
     assert chooser.curriculum.failures["make_wood_pickaxe"] == 1

@@ -26,12 +26,20 @@ def _state(**inventory) -> dict:
 
 def test_curriculum_plans_prerequisites_and_puts_survival_first():
     planner = make_planner("curriculum", "crafter")
-    assert [s.text for s in planner.plan("", _state()).subgoals] == ["collect wood"]
+    # collect wood, then the table (2 wood) and the wood pickaxe (1): the first collect gathers for all three
+    assert [s.text for s in planner.plan("", _state()).subgoals] == ["collect 3 wood"]
     state = _state(wood=1) | {"achievements": {"collect_wood": 1}}
-    assert planner.plan("", state).subgoals[0].text == "collect wood"  # the table costs 2 wood: one more first
+    assert planner.plan("", state).subgoals[0].text == "collect 3 wood"  # table, wood pickaxe, wood sword: 4
     assert planner.plan("", _state(wood=2) | {"achievements": {"collect_wood": 1}}).subgoals[0].text == "place table"
     assert planner.plan("", _state(drink=3)).subgoals[0].text == "collect 6 drink"
     assert planner.plan("", _state(food=2)).subgoals[0].text == "eat cow"
+    assert planner.plan("", _state(food=3) | {"daylight": 0.9}).subgoals[0].text == "eat cow"
+    assert planner.plan("", _state(food=3) | {"daylight": 0.2}).subgoals[0].text == "wake up"  # no hunt at night
+    assert planner.plan("", _state(food=2) | {"daylight": 0.2}).subgoals[0].text == "eat cow"  # unless starving
+    tools = _state(wood=4, wood_pickaxe=1, wood_sword=1) | {"achievements": {
+        name: 1 for name in ("collect_wood", "place_table", "make_wood_pickaxe", "make_wood_sword")}}
+    # the stone tools come before the sapling; the stone collected covers the next two targets (place stone, pickaxe)
+    assert planner.plan("", tools).subgoals[0].text == "collect 2 stone"
     assert planner.plan("", _state(energy=2)).subgoals[0].text == "wake up"
     assert planner.plan("", _state(drink=3) | {"adjacent": ["zombie"]}).subgoals[0].text == "defeat zombie"
     everything = _state(energy=9) | {"achievements": {name: 1 for name in ACHIEVEMENTS}}
@@ -42,9 +50,9 @@ def test_a_failing_target_is_tried_after_the_others():
     planner = make_planner("curriculum", "crafter")
     plan = planner.plan("", _state())
     replanned = planner.replan(plan, Feedback(plan.subgoals[0], _state(), [], "budget spent"))
-    assert replanned.subgoals[0].text != "collect wood" and planner.failures["collect_wood"] == 1
+    assert replanned.subgoals[0].text != "collect 3 wood" and planner.failures["collect_wood"] == 1
     planner.reset()
-    assert planner.plan("", _state()).subgoals[0].text == "collect wood"
+    assert planner.plan("", _state()).subgoals[0].text == "collect 3 wood"
 
 
 def test_score_and_bootstrap_follow_the_crafter_paper():

@@ -1,10 +1,14 @@
 """The open-ended Crafter curriculum: from the current state, the one subgoal to do next.
 
-Survival first (fight back an adjacent zombie or skeleton, drink when thirsty, eat when hungry, sleep when
-tired); otherwise the next achievement not yet unlocked, in an order of increasing difficulty, whose plan
-under Crafter's rules (rules.py) exists from here: the plan's first step is the next subgoal, so missing
-prerequisites (wood for the table, the table for the pickaxe) come first. A target whose subgoals keep
-failing is tried again only after the others (targets are ranked by failures, then by the order).
+Survival first (fight back an adjacent zombie or skeleton, drink when thirsty, eat when hungry (at night only
+when starving: hunting in the dark is what killed the learned agents), sleep when tired or at night);
+otherwise the next achievement not yet unlocked, in an order of increasing difficulty, whose plan under
+Crafter's rules (rules.py) exists from here: the plan's first step is the next subgoal, so missing
+prerequisites (wood for the table, the table for the pickaxe) come first. When that step collects a
+material, it collects enough for the next LOOKAHEAD targets too ("collect 4 wood" for the table, the wood
+pickaxe and the wood sword), so the tools are made beside the table just placed instead of after a walk
+back to it. A target whose subgoals keep failing is tried again only after the others (targets are ranked
+by failures, then by the order).
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from embodied.worlds.crafter import vocab
 from embodied.worlds.crafter.rules import RULES
 
 INSTRUCTION = "unlock as many achievements as you can"
-ORDER: tuple[str, ...] = (
-    "collect_wood", "place_table", "make_wood_pickaxe", "make_wood_sword", "collect_sapling", "place_plant",
-    "collect_drink", "eat_cow", "wake_up", "defeat_zombie", "collect_stone", "place_stone", "make_stone_pickaxe",
-    "make_stone_sword", "collect_coal", "place_furnace", "collect_iron", "make_iron_pickaxe", "make_iron_sword",
-    "eat_plant", "defeat_skeleton", "collect_diamond",
+ORDER: tuple[str, ...] = (  # the stone tools before the first night (step ~150), which most agents do not survive
+    "collect_wood", "place_table", "make_wood_pickaxe", "make_wood_sword", "collect_stone", "place_stone",
+    "make_stone_pickaxe", "make_stone_sword", "collect_sapling", "place_plant", "collect_drink", "eat_cow",
+    "wake_up", "defeat_zombie", "collect_coal", "place_furnace", "collect_iron", "make_iron_pickaxe",
+    "make_iron_sword", "eat_plant", "defeat_skeleton", "collect_diamond",
 )
+LOOKAHEAD = 2  # a collect step gathers enough for this many later targets too
 SEEN_FIRST = {"defeat_zombie": "zombie", "defeat_skeleton": "skeleton"}  # targets tried only when in view
 THIRSTY, HUNGRY, TIRED = 4, 4, 3  # inventory levels (of 9) at or below which survival comes first
+STARVING = 2  # at night, food at or below which the player hunts anyway
 NIGHT = 0.5  # daylight below which zombies swarm the grass: sleep it out (sealed in, see the expert)
 FULL_ENERGY = 9
 
@@ -51,9 +57,10 @@ def survival_needs(observation: dict[str, Any], slack: int = 0) -> list[Subgoal]
     drink, energy = int(inventory.get("drink", 9)), int(inventory.get("energy", 9))
     if drink <= THIRSTY + slack:
         needs.append(vocab.make_subgoal("collect_drink", 9 - drink))
-    if int(inventory.get("food", 9)) <= HUNGRY + slack:
+    food, night = int(inventory.get("food", 9)), float(observation.get("daylight", 1.0)) < NIGHT
+    if (food <= HUNGRY + slack and not night) or food <= STARVING:
         needs.append(vocab.make_subgoal("eat_cow"))
-    if energy <= TIRED + slack or float(observation.get("daylight", 1.0)) < NIGHT:
+    if energy <= TIRED + slack or night:
         needs.append(vocab.make_subgoal("wake_up"))
     return needs
 
@@ -107,14 +114,30 @@ class CurriculumPlanner:
 
     def options(self, observation: dict[str, Any]) -> Iterator[tuple[str, Subgoal]]:
         """(achievement, first step of its plan from here) for each candidate the rules can plan for, in order:
-        missing prerequisites are that first step ("collect 2 wood" towards "place table")."""
+        missing prerequisites are that first step ("collect 2 wood" towards "place table"); a collect step
+        gathers enough for the next LOOKAHEAD plannable targets as well, when their joint plan starts with it."""
+        plannable = []
         for target in self.candidates(observation):
             try:
                 steps = RULES.expand([vocab.make_subgoal(target)], observation)
             except InvalidPlanError:
                 continue
             if steps:
-                yield target, steps[0]
+                plannable.append((target, steps[0]))
+        for index, (target, first) in enumerate(plannable):
+            later = [name for name, _ in plannable[index + 1: index + 1 + LOOKAHEAD]]
+            if later and first.skill.startswith("collect_"):
+                first = self._joint_first_step(first, [target, *later], observation)
+            yield target, first
+
+    @staticmethod
+    def _joint_first_step(first: Subgoal, targets: list[str], observation: dict[str, Any]) -> Subgoal:
+        """The first step of the joint plan for `targets` when it collects the same material as `first`."""
+        try:
+            joint = RULES.expand([vocab.make_subgoal(name) for name in targets], observation)
+        except InvalidPlanError:
+            return first
+        return joint[0] if joint and joint[0].skill == first.skill else first
 
     def candidates(self, observation: dict[str, Any]) -> list[str]:
         """Achievements not unlocked yet that can be tried here, least-failed first, then in ORDER."""

@@ -28,7 +28,7 @@ train_transformer() {  # $1 dataset, $2 run
 
 train_diffusion() {  # $1 dataset, $2 run
   $EMBODIED train dataset="$1" policy=diffusion train=diffusion policy.obs_horizon=1 policy.horizon=16 \
-    policy.action_steps=2 policy.layers=2 train.lr=3e-4 train.batch_size=128 train.steps="${DIFFUSION_STEPS:-6000}" \
+    policy.action_steps=2 policy.layers=2 train.lr=3e-4 train.batch_size=128 train.steps="${DIFFUSION_STEPS:-15000}" \
     train.seed=0 train.device=cpu out="$2"
 }
 

@@ -262,17 +262,9 @@ class Agent:
                 trajectory.terminated = True
                 reason = "episode ended (agent died)" if terminated else "episode time limit"
                 break
-            reason = self._interruption(subgoal)
-            if reason:
-                break
         else:
             reason = f"step budget of {self.env.max_subgoal_steps} spent"
         return obs, self._end_subgoal(trajectory, SubgoalResult(subgoal.text, success, steps, name, reason))
-
-    def _interruption(self, subgoal: Subgoal) -> str:
-        """Why the running subgoal must stop now (checked after every step), or "" to go on. The agent that
-        plays without end (open_ended.OpenEndedAgent) stops a subgoal when a threat comes next to the player."""
-        return ""
 
     def _end_subgoal(self, trajectory: Trajectory, result: SubgoalResult) -> SubgoalResult:
         trajectory.results.append(result)

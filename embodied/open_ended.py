@@ -33,8 +33,6 @@ from embodied.worlds.crafter.vocab import ACHIEVEMENTS
 from embodied.worlds.expert import Expert
 
 IDLE_LIMIT = 20  # consecutive subgoals without a single env step: the actor is stuck, the episode ends
-INTERRUPTED = "interrupted: "  # a subgoal stopped for a threat (not a failure of its target)
-THREATS = {"Zombie": "defeat_zombie", "Skeleton": "defeat_skeleton"}
 
 
 class _EpisodeEnd(AgentHooks):
@@ -84,7 +82,7 @@ class OpenEndedAgent(Agent):
             idle = 0 if len(trajectory.actions) > before else idle + 1
             if self._end.ended:
                 break
-            if result.success or result.reason.startswith(INTERRUPTED):
+            if result.success:
                 plan = self._timed(trajectory, lambda: self._plan(instruction))
             else:
                 feedback = Feedback(plan.subgoals[0], self._observe(), [], result.reason)
@@ -92,19 +90,6 @@ class OpenEndedAgent(Agent):
         trajectory.success = self.env.player.health > 0  # alive at the end
         self._emit("on_episode_end", trajectory)
         return trajectory
-
-    def _interruption(self, subgoal: Any) -> str:
-        """A zombie or skeleton next to the (awake) player stops any subgoal but fighting it, so the planner's
-        survival rule ("defeat zombie") takes over at once instead of after the subgoal's budget."""
-        player = self.env.player
-        if player.sleeping or subgoal.skill in THREATS.values():
-            return ""
-        _, objects = self.env.game_world.nearby(player.pos, 1)
-        for obj in objects:
-            name = type(obj).__name__
-            if name in THREATS and player.distance(obj) <= 1:
-                return f"{INTERRUPTED}a {name.lower()} is next to the player"
-        return ""
 
     def _timed(self, trajectory: Trajectory, make_plan: Callable[[], Any]) -> Any:
         began = time.perf_counter()

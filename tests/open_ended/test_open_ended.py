@@ -86,7 +86,7 @@ def test_two_short_expert_episodes_through_the_cli(tmp_path):
     assert all(sum(steps for _, _, steps in row["outcomes"]) == row["steps"] for row in detail)
     tried = metrics["subgoals"]  # per subgoal text over both episodes, from the episodes' outcomes
     assert sum(entry["attempts"] for entry in tried.values()) == sum(row["subgoals"] for row in detail)
-    assert any(name.endswith(" wood") and entry["successes"] for name, entry in tried.items())
+    assert tried["collect wood"]["successes"] >= 1
     assert sum(metrics["died_during"].values()) == sum(row["died"] for row in detail)
 
 
@@ -129,43 +129,3 @@ def test_the_expert_plays_in_the_world_settings_given_and_a_policy_refuses_them(
                              timeout=600, env=env)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert "checkpoint" in refused.stderr
-
-
-def test_a_zombie_next_to_the_player_interrupts_the_subgoal_for_the_fight():
-    from crafter import objects
-
-    from embodied.hooks import AgentHooks
-    from embodied.open_ended import INTERRUPTED, OpenEndedAgent
-    from embodied.registry import world
-    from embodied.worlds.crafter.curriculum import INSTRUCTION
-    from embodied.worlds.crafter.env import ACTIONS
-
-    class Idle:
-        def reset(self):
-            pass
-
-        def start(self, subgoal):
-            pass
-
-        def act(self, observation):
-            return ACTIONS.index("noop")
-
-    class ZombieAtStep(AgentHooks):  # a zombie appears next to the player after step 3
-        def on_step(self, agent, step):
-            if step.index != 3:
-                return
-            area, player = agent.env.game_world, agent.env.player
-            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                cell = (player.pos[0] + dx, player.pos[1] + dy)
-                if area[cell][0] in ("grass", "sand", "path") and area[cell][1] is None:
-                    area.add(objects.Zombie(area, cell, player))
-                    return
-
-    env = world("crafter").make_env(max_steps=40)
-    planner = make_planner("curriculum", "crafter")
-    trajectory = OpenEndedAgent(env, planner, Idle(), hooks=[ZombieAtStep()]).run(INSTRUCTION, seed=3)
-    first, second = trajectory.results[:2]
-    assert first.subgoal == "collect 3 wood" and first.steps == 4 and not first.success
-    assert first.reason == f"{INTERRUPTED}a zombie is next to the player"
-    assert second.subgoal == "defeat zombie"  # the survival rule, at once
-    assert planner.failures["collect_wood"] == 0  # an interruption is not a failure of the target

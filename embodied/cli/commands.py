@@ -129,7 +129,8 @@ def cmd_eval(overrides: list[str]) -> None:
     planner_cfg = values.pop("planner")
     env_values = values.pop("env", None) or {}
     world_name, env_kwargs = env_values.get("name"), env_values.get("kwargs") or {}
-    if env_kwargs and not (values.get("open_ended") and values.get("actor") == "expert"):
+    given = [o for o in overrides if re.match(r"^[+~]*env\.kwargs\b", o)]  # the env group's own are defaults
+    if given and not (values.get("open_ended") and values.get("actor") == "expert"):
         raise ConfigError("env.kwargs: a policy is evaluated in the world settings it was trained in (its "
                           "checkpoint's); +env.kwargs.K=V sets the world only for open_ended=true actor=expert")
     if values["checkpoint"] is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +36,15 @@ class Cli:
                               capture_output=True, text=True, timeout=timeout)
 
     def start(self, *args: str, cwd: str | os.PathLike | None = None) -> subprocess.Popen:
-        """Start `embodied ARGS` in the background (stdout discarded, stderr kept for asserts)."""
+        """Start `embodied ARGS` in the background (stdout discarded, stderr kept for asserts), with SIGINT's
+        default action even when this test run was itself started in the background (a non-interactive shell
+        starts background jobs with SIGINT ignored, and children inherit that): the tests send it a Ctrl-C."""
         return subprocess.Popen(self.command(*args), cwd=cwd or ROOT, env=self.env(), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,15 @@ import numpy as np
 from tqdm import tqdm
 
 from embodied.agent import Agent, AgentConfig, PolicyActor, Trajectory
-from embodied.datasets.hdf5 import DatasetWriter, Episode, demo_names, open_dataset, read_episode, step_sources
+from embodied.datasets.hdf5 import (
+    DatasetWriter,
+    Episode,
+    dataset_paths,
+    demo_names,
+    open_dataset,
+    read_episode,
+    step_sources,
+)
 from embodied.evaluation import EvalConfig, evaluate
 from embodied.registry import make_planner, world
 from embodied.training import TrainConfig, train
@@ -172,6 +180,7 @@ def _evaluate_round(config: DaggerConfig, run_dir: str, round_index: int) -> dic
 def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[int], beta: float,
               round_index: int) -> None:
     """Expert-labelled rollouts of the current policy for `seeds` not yet in the aggregate, appended to it."""
+    from embodied.worlds.crafter.curriculum import INSTRUCTION as OPEN_ENDED_INSTRUCTION
     from policies.base import load_policy
 
     policy = load_policy(os.path.join(run_dir, "policy"), config.device)
@@ -188,7 +197,7 @@ def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[in
     labelled, succeeded = 0, 0
     bar = tqdm(todo, desc=f"dagger round {round_index} (beta {beta:.2f})", unit="ep")
     for seed in bar:
-        instruction = (open_ended_instruction() if config.open_ended
+        instruction = (OPEN_ENDED_INSTRUCTION if config.open_ended
                        else config.instruction or spec.sample_instruction(np.random.default_rng(seed)))
         episode, trajectory = dagger_episode(env, spec, policy, planner, seed, beta, instruction, config.max_replans,
                                              open_ended=config.open_ended)
@@ -199,17 +208,6 @@ def _rollouts(config: DaggerConfig, run_dir: str, aggregate: str, seeds: list[in
         bar.set_postfix(labelled_steps=labelled, success=f"{succeeded}/{bar.n + 1}")
     bar.close()
     writer.close()
-
-
-def open_ended_instruction() -> str:
-    from embodied.worlds.crafter.curriculum import INSTRUCTION
-
-    return INSTRUCTION
-
-
-def dataset_paths(dataset: Any) -> list[str]:
-    """`dataset=` as a list of paths (one path or a list of them)."""
-    return [dataset] if isinstance(dataset, str) else [str(path) for path in dataset]
 
 
 def _copy_dataset(sources: Any, target: str) -> None:

@@ -66,15 +66,22 @@ def cmd_data_info(path: str) -> None:
     console.print("instructions: " + ", ".join(f"{k!r} x{v}" for k, v in summary.instructions.most_common()))
 
 
+def existing_datasets(dataset: Any) -> list[str]:
+    """`dataset=` (one path or a list) as paths that exist; a missing one is a ConfigError naming it."""
+    from embodied.datasets.hdf5 import dataset_paths
+
+    paths = dataset_paths(dataset)
+    for path in paths:
+        if not os.path.exists(path):
+            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
+    return paths
+
+
 def cmd_train(overrides: list[str]) -> int:
     from embodied.training import TrainConfig, train
 
     cfg = compose("train", overrides)
-    datasets = plain(cfg.dataset)
-    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
-    for path in datasets:
-        if not os.path.exists(path):
-            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
+    datasets = existing_datasets(plain(cfg.dataset))
     name, policy = checked_policy(plain(cfg.policy))
     config = typed(TrainConfig, cfg.train, "train")
     run = train(datasets, name, policy, config, cfg.out)
@@ -207,11 +214,7 @@ def cmd_train_planner(overrides: list[str]) -> None:
 
     cfg = compose("train_planner", overrides)
     values = plain(cfg)
-    datasets = values.pop("dataset")
-    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
-    for path in datasets:
-        if not os.path.exists(path):
-            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect out={path}`)")
+    datasets = existing_datasets(values.pop("dataset"))
     out = values.pop("out")
     run = train_planner(datasets, out, typed(TrainPlannerConfig, values, "train_planner"))
     resumed = f" (resumed from step {run.resumed_from})" if run.resumed_from else ""
@@ -297,16 +300,14 @@ def cmd_demo(overrides: list[str]) -> None:
 
 def cmd_dagger(overrides: list[str]) -> None:
     """DAgger rounds (embodied/dagger.py); a per-round success table, RUN/dagger.json."""
-    from embodied.dagger import DaggerConfig, DaggerError, dataset_paths, run_dagger
+    from embodied.dagger import DaggerConfig, DaggerError, run_dagger
     from embodied.training import TrainConfig
 
     values = plain(compose("dagger", overrides))
     name, policy = checked_policy(values.pop("policy"))
     train_config = typed(TrainConfig, values.pop("train"), "train")
     config = typed(DaggerConfig, values, "dagger")
-    for path in dataset_paths(config.dataset):
-        if not os.path.exists(path):
-            raise ConfigError(f"dataset={path}: no such file (record one with `embodied collect`)")
+    existing_datasets(config.dataset)
     try:
         state = run_dagger(config, name, policy, train_config)
     except DaggerError as error:

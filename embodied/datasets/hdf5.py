@@ -244,6 +244,11 @@ def env_args(file: h5py.File) -> dict[str, Any]:
     return json.loads(file["data"].attrs["env_args"])
 
 
+def dataset_paths(dataset: Any) -> list[str]:
+    """A `dataset=` value (one path or a list of them) as a list of paths."""
+    return [dataset] if isinstance(dataset, (str, os.PathLike)) else [str(path) for path in dataset]
+
+
 def goal_texts(file: h5py.File) -> tuple[str, ...]:
     return tuple(json.loads(file["data"].attrs["goal_texts"]))
 

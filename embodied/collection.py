@@ -26,7 +26,7 @@ from tqdm import tqdm
 from embodied.agent import Agent, AgentConfig, Trajectory
 from embodied.datasets.hdf5 import DatasetWriter, Episode
 from embodied.hooks import FrameRecorder
-from embodied.ranges import check_ranges
+from embodied.ranges import check_ranges, check_video_path
 from embodied.registry import make_planner, world
 from embodied.scale import RayConfig
 from embodied.types import InvalidPlanError
@@ -54,6 +54,7 @@ class CollectConfig:
 
     def __post_init__(self) -> None:
         check_ranges(self, "collect", positive=("episodes",), non_negative=("noise", "workers", "seed"))
+        check_video_path(self.video, "collect")
 
 
 @dataclass

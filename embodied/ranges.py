@@ -16,3 +16,12 @@ def check_ranges(config: Any, where: str, positive: tuple[str, ...] = (), non_ne
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or not test(value):
                 raise ValueError(f"{where}.{key}={value!r}: expected a number {expected}")
+
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def check_video_path(path: str | None, where: str) -> None:
+    """ValueError naming `where.video` when a video path has no suffix the writer knows (before any episode runs)."""
+    if path is not None and not str(path).lower().endswith(VIDEO_SUFFIXES):
+        raise ValueError(f"{where}.video={path!r}: expected a file name ending in .mp4 or .gif")

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from embodied.cli.config import ConfigError, compose, plain, typed
-from embodied.ranges import check_ranges
+from embodied.ranges import check_ranges, check_video_path
 
 console = Console(highlight=False)
 
@@ -146,6 +146,7 @@ def cmd_eval(overrides: list[str]) -> None:
     config = typed(EvalConfig, values | {"env_kwargs": env_kwargs}, "eval")
     try:
         check_ranges(config, "eval", positive=("episodes",), non_negative=("max_replans",))
+        check_video_path(config.video, "eval")
     except ValueError as error:
         raise ConfigError(str(error)) from None
     if config.actor != "policy" and not config.open_ended:
@@ -189,6 +190,10 @@ def cmd_run(instruction: str, overrides: list[str]) -> None:
     from policies.base import load_policy
 
     cfg = compose("run", overrides)
+    try:
+        check_video_path(cfg.video, "run")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     checkpoint = cfg.checkpoint or shipped_default((plain(cfg.get("env")) or {}).get("name"))[0]
     policy = load_policy(policy_dir(checkpoint), cfg.device)
     spec = world(policy.features.env_name)

@@ -183,3 +183,29 @@ def test_registry_parts_and_sampled_instructions_plan():
         planner.check(plan.subgoals, empty, instruction)
     with pytest.raises(InvalidPlanError):
         planner.plan("juggle", empty, tabletop_vocab.VOCABULARY.skills)
+
+
+class GraspLabels(AgentHooks):
+    """Records, for each pick step, what the observation shows of the fingers and the expert's intended z."""
+
+    def __init__(self, expert):
+        self.expert, self.rows = expert, []
+
+    def on_step(self, agent, step):
+        proprio = step.observation["proprio"]
+        self.rows.append((step.subgoal.skill, float(proprio[3]), float(proprio[7]), self.expert.intended.copy()))
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+def test_a_settled_grasp_is_always_labelled_lift(env, seed):
+    """The grasp ends on what the observation shows (fingers closed on the block and at rest), not on a step
+    count: every pick step whose observation shows a settled grasp is labelled to rise, never to stay."""
+    from embodied.worlds.tabletop.expert import SETTLED_RATE
+
+    expert = TabletopExpert(env, noise=0.0, seed=seed)
+    hook = GraspLabels(expert)
+    Agent(env, FixedPlan(["pick up the red block"]), expert, AgentConfig(max_replans=0), hooks=[hook]).run("", seed)
+    settled = [intended for skill, gap, rate, intended in hook.rows
+               if skill == "pick_up" and gap < 0.06 and abs(rate) < SETTLED_RATE]
+    assert settled, "the expert never closed on the block"
+    assert all(intended[2] > 0.5 and intended[3] < 0 for intended in settled), settled

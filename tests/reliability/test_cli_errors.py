@@ -14,6 +14,8 @@ CASES = [
     (["train", "DATASET", "train.steps=0"], "train.steps=0: expected a number > 0"),
     (["train", "DATASET", "train.batch_size=abc"], "train.batch_size=abc (Value 'abc' of type 'str' could not be"),
     (["eval", "checkpoint=RUN", "episodes=0"], "eval.episodes=0: expected a number > 0"),
+    (["eval", "checkpoint=RUN", "video=clip"], "eval.video='clip': expected a file name ending in .mp4 or .gif"),
+    (["collect", "video=clip.avi"], "collect.video='clip.avi': expected a file name ending in .mp4 or .gif"),
     (["train", "dataset=données.hdf5"], "quote a value with spaces or special characters: dataset=\"'données.hdf5'\""),
 ]
 

@@ -158,6 +158,11 @@ class TabletopEnv(SubgoalEnv):
         """Distance between the finger pads in metres: 0.074 open, about 0.04 closed on a block."""
         return OPEN_GAP - float(self.data.qpos[3]) - float(self.data.qpos[4])
 
+    @property
+    def finger_gap_rate(self) -> float:
+        """Rate of change of the finger-pad gap (m/s; the observation's proprio[7]): ~0 once closed on a block."""
+        return -float(self.data.qvel[3]) - float(self.data.qvel[4])
+
     def region_centre(self, region: str) -> np.ndarray:
         return self._region_centre[region].copy()
 

@@ -25,6 +25,11 @@ TRAVEL_HEIGHT = TABLE_TOP + 0.16  # empty fingers clear a three-block tower when
 CARRY_HEIGHT = TABLE_TOP + 0.18  # a held block clears a three-block tower
 PRECISE_PHASES = (1, 2, 11, 12, 13)  # descend, grasp, lower, release, retreat
 OFF_COURSE = 0.012  # metres of xy error that send a descent back above its target
+# Grasp and release end on what the observation shows (proprio: gap, gap rate), not on a step count, so a
+# policy without memory sees one label per state (a 5-step timer labelled "stay" and "lift" on the same state)
+SETTLED_RATE = 0.02  # m/s: fingers closed on the block and at rest
+RELEASED_GAP = 0.07  # m: fingers open wide enough to retreat without dragging the block
+CLOSE_STEPS = 10  # at most this many steps closing or opening
 
 
 class TabletopExpert(Expert):
@@ -96,11 +101,12 @@ class TabletopExpert(Expert):
             if np.linalg.norm(grip - grasp) < 0.007:
                 self.phase, self.timer = 2, 0
             return grasp - grip, OPEN
-        if self.phase == 2:  # close
+        if self.phase == 2:  # close until the fingers have settled on the block (what the policy sees, no timer)
             self.timer += 1
-            if self.timer >= 5:
-                self.phase = 3
-            return grasp - grip, CLOSE
+            settled = held == color and abs(self.table.finger_gap_rate) < SETTLED_RATE
+            if not settled and self.timer < CLOSE_STEPS:
+                return grasp - grip, CLOSE
+            self.phase = 3
         if held != color:  # slipped: open and start over
             self.phase = 0
             return np.array([0, 0, 0.02]), OPEN
@@ -128,11 +134,11 @@ class TabletopExpert(Expert):
             if np.linalg.norm(grip - goal) < 0.005:
                 self.phase, self.timer = 12, 0
             return goal - grip, CLOSE
-        if self.phase == 12:  # release
+        if self.phase == 12:  # release until the fingers are open wide (a state the policy sees, no timer)
             self.timer += 1
-            if self.timer >= 5:
-                self.phase = 13
-            return goal - grip, OPEN
+            if self.table.finger_gap < RELEASED_GAP and self.timer < CLOSE_STEPS:
+                return goal - grip, OPEN
+            self.phase = 13
         if grip[2] > self.table.block_position(color)[2] + 0.07 and not self._placed(subgoal):
             self.phase = 0  # it fell off: pick it up again
         return np.array([0, 0, 0.02]), OPEN  # back off upwards

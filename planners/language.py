@@ -61,10 +61,15 @@ class LanguagePlannerConfig:
     constrain: bool = True  # restrict replies to the vocabulary (JSON list of allowed subgoal texts)
     grounded: bool = True  # and each item to one the world's rules allow after the ones before (local models)
     examples: int = 4  # worked examples shown, those most like the instruction (0 = all of the world's)
+    example_choice: str = "similar"  # similar (per instruction) | fixed (the world's first `examples`, one prefix)
     rules: bool = False  # also list the world's rules (recipes) in the prompt; helps larger models
     expand: bool = False  # the model names only the goals; the world's symbolic planner writes the steps (LLM+P)
     repair: bool = True  # re-prompt once with the validator's error
     fallback: bool = True  # then use the world's symbolic planner
+
+    def __post_init__(self) -> None:
+        if self.example_choice not in ("similar", "fixed"):
+            raise ValueError(f"planner.example_choice={self.example_choice!r}: expected similar or fixed")
 
 
 class LanguagePlanner(Planner):
@@ -109,7 +114,8 @@ class LanguagePlanner(Planner):
         skills = skills or vocab.skills
         messages = prompts.plan_messages(vocab, instruction, observation, note, self.model.accepts_images,
                                          self.config.examples, self.config.rules, self.model.plan_key,
-                                         goals=self.config.expand)
+                                         goals=self.config.expand,
+                                         fixed_examples=self.config.example_choice == "fixed")
         name = f"{self.name} expanded" if self.config.expand else self.name
         reply, subgoals, error = self._attempt(messages, vocab, instruction, observation, skills)
         if subgoals is not None:

@@ -26,10 +26,13 @@ def world_prompt(vocab: Vocabulary) -> LanguageAssets:
     return world_spec(vocab.world).load_language()
 
 
-def select_examples(examples: tuple[Example, ...], instruction: str, k: int) -> list[Example]:
-    """The `k` examples whose instructions share most words with `instruction`, most similar last (0 = all)."""
+def select_examples(examples: tuple[Example, ...], instruction: str, k: int, fixed: bool = False) -> list[Example]:
+    """The `k` examples whose instructions share most words with `instruction`, most similar last (0 = all);
+    `fixed`: the world's first `k` whatever the instruction (every prompt then shares one cacheable prefix)."""
     if k <= 0 or k >= len(examples):
         return list(examples)
+    if fixed:
+        return list(examples[:k])
     words = set(_WORD.findall(instruction.lower()))
 
     def similarity(example: Example) -> float:
@@ -82,14 +85,14 @@ def user_turn(state: str, instruction: str, note: str = "") -> str:
 
 def plan_messages(vocab: Vocabulary, instruction: str, observation: dict[str, Any], note: str = "",
                   image: bool = False, examples: int = 0, rules: bool = False,
-                  plan_key: str = "", goals: bool = False) -> list[dict[str, Any]]:
+                  plan_key: str = "", goals: bool = False, fixed_examples: bool = False) -> list[dict[str, Any]]:
     """The task (and the world's rules), `examples` worked examples most like the instruction as earlier turns
     (0 = all), then this state and instruction (and the camera image). Example replies are JSON lists, or
     objects holding the list under `plan_key` (the form a structured-output backend is held to); with `goals`
     the model is asked only for the goals the instruction names (`example_goals`), not the steps."""
     prompt = world_prompt(vocab)
     messages: list[dict[str, Any]] = [{"role": "system", "content": _system(vocab, prompt, rules, goals)}]
-    for example in select_examples(prompt.examples, instruction, examples):
+    for example in select_examples(prompt.examples, instruction, examples, fixed_examples):
         messages.append({"role": "user", "content": user_turn(prompt.state(example.observation()),
                                                               example.instruction)})
         plan = list(example_goals(vocab, example) if goals else example.plan)

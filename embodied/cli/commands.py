@@ -244,6 +244,10 @@ def make_planner(spec: Any, planner_cfg: dict[str, Any]) -> Any:
         if "unexpected keyword" not in str(error):
             raise
         raise ConfigError(f"planner={name}: {error} (keys of experiments/conf/planner/{name}.yaml)") from None
+    except ValueError as error:  # a planner config's own check names the key: planner.KEY=VALUE: expected ...
+        if not str(error).startswith("planner."):
+            raise
+        raise ConfigError(str(error)) from None
 
 
 def check_engine(engine: str) -> None:

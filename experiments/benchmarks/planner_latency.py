@@ -3,12 +3,14 @@
     OMP_NUM_THREADS=1 python experiments/benchmarks/planner_latency.py --worlds crafter:200,tabletop:30,kitchen:30
 
 "before" is the previous code path (`planner.prefix_cache=0`: one KV cache, the previous call's; logits of
-the whole vocabulary at every fed position), "after" the default (`PrefixCacheRunner`). Both planners share
-the model weights and see `eval-planner`'s cases (seed 0) in the same order, alternating which one plans a
-case first. Per world and decoding mode it prints median (p90) ms per plan, the ratio of the medians, the
-median of the per-case ratios, forwards and tokens fed per plan, and how many plans are identical (subgoal
-texts and where the plan came from). Times are wall clock, or with --cpu-time this process's CPU time (on a
-CPU shared with other jobs wall time mostly measures the others); --progress prints every case as it ends.
+the whole vocabulary at every fed position), "after" the default (`PrefixCacheRunner`) or what the options
+set (--quantize, --runtime, --examples / --example-choice fixed: one few-shot prefix for every call,
+--threads). Both planners share the model weights and see `eval-planner`'s cases (seed 0) in the same order,
+alternating which one plans a case first. Per world and decoding mode it prints median (p90) ms per plan,
+the ratio of the medians, the median of the per-case ratios, forwards and tokens fed per plan, and how many
+plans are identical (subgoal texts and where the plan came from). Times are wall clock, or with --cpu-time
+this process's CPU time (on a CPU shared with other jobs wall time mostly measures the others); --progress
+prints every case as it ends.
 """
 
 from __future__ import annotations
@@ -40,12 +42,10 @@ def counted(planner) -> dict:
     return counts
 
 
-def run(world: str, n: int, mode: str, entries: int, clock=time.perf_counter, progress: bool = False,
-        quantize: str = "", runtime: str = "torch", model: str = "") -> dict:
+def run(world: str, n: int, mode: str, after: dict, clock=time.perf_counter, progress: bool = False) -> dict:
+    """Interleave the "before" planner and the "after" one (LLMPlanner keys `after`) over n cases of a world."""
     cases, vocab = generate(n, 0, world), vocabulary(world)
-    planners = {"before": LLMPlanner(prefix_cache=0, **MODES[mode]),
-                "after": LLMPlanner(prefix_cache=entries, quantize=quantize, runtime=runtime, model=model,
-                                    **MODES[mode])}
+    planners = {"before": LLMPlanner(prefix_cache=0, **MODES[mode]), "after": LLMPlanner(**after, **MODES[mode])}
     counts = {name: counted(p) for name, p in planners.items()}
     ms = {name: [] for name in planners}
     plans = {name: [] for name in planners}
@@ -88,15 +88,20 @@ def main() -> None:
     parser.add_argument("--quantize", default="", help="the after planner's planner.quantize (e.g. int8)")
     parser.add_argument("--runtime", default="torch", help="the after planner's planner.runtime (torch, llama.cpp)")
     parser.add_argument("--model", default="", help="the after planner's planner.model (a .gguf file)")
+    parser.add_argument("--examples", type=int, default=4, help="the after planner's planner.examples")
+    parser.add_argument("--example-choice", default="similar", help="the after planner's planner.example_choice")
+    parser.add_argument("--threads", type=int, default=1, help="the after planner's planner.threads")
     args = parser.parse_args()
+    after = {"prefix_cache": args.entries, "quantize": args.quantize, "runtime": args.runtime, "model": args.model,
+             "examples": args.examples, "example_choice": args.example_choice, "threads": args.threads}
     rows = []
     print(f"{'world':9s} {'mode':9s} {'n':>4s} {'before ms':>16s} {'after ms':>16s} {'ratio':>6s} "
           f"{'case ratio':>10s} {'fwd b/a':>11s} {'tokens b/a':>13s} {'identical':>9s}")
     for spec in args.worlds.split(","):
         world, n = spec.split(":")
         for mode in args.modes.split(","):
-            row = run(world, int(n), mode, args.entries, time.process_time if args.cpu_time else time.perf_counter,
-                      args.progress, args.quantize, args.runtime, args.model)
+            row = run(world, int(n), mode, after, time.process_time if args.cpu_time else time.perf_counter,
+                      args.progress)
             rows.append(row)
             b, a = row["before"], row["after"]
             print(f"{world:9s} {mode:9s} {row['cases']:4d} {b['median_ms']:7.0f} ({b['p90_ms']:6.0f}) "

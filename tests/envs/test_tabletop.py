@@ -8,6 +8,7 @@ from embodied.agent import Agent, AgentConfig
 from embodied.hooks import AgentHooks
 from embodied.registry import load_symbol, world
 from embodied.types import InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
+from embodied.worlds.tabletop import env as tabletop_env
 from embodied.worlds.tabletop import vocab as tabletop_vocab
 from embodied.worlds.tabletop.env import TabletopEnv
 from embodied.worlds.tabletop.expert import TabletopExpert
@@ -185,15 +186,14 @@ def test_registry_parts_and_sampled_instructions_plan():
         planner.plan("juggle", empty, tabletop_vocab.VOCABULARY.skills)
 
 
-class GraspLabels(AgentHooks):
-    """Records, for each pick step, what the observation shows of the fingers and the expert's intended z."""
+class Labels(AgentHooks):
+    """Records, for each step, the subgoal's skill, the observation acted on and the expert's intended action."""
 
     def __init__(self, expert):
         self.expert, self.rows = expert, []
 
     def on_step(self, agent, step):
-        proprio = step.observation["proprio"]
-        self.rows.append((step.subgoal.skill, float(proprio[3]), float(proprio[7]), self.expert.intended.copy()))
+        self.rows.append((step.subgoal.skill, step.observation, self.expert.intended.copy()))
 
 
 @pytest.mark.parametrize("seed", [0, 3, 7])
@@ -203,9 +203,27 @@ def test_a_settled_grasp_is_always_labelled_lift(env, seed):
     from embodied.worlds.tabletop.expert import SETTLED_RATE
 
     expert = TabletopExpert(env, noise=0.0, seed=seed)
-    hook = GraspLabels(expert)
+    hook = Labels(expert)
     Agent(env, FixedPlan(["pick up the red block"]), expert, AgentConfig(max_replans=0), hooks=[hook]).run("", seed)
-    settled = [intended for skill, gap, rate, intended in hook.rows
-               if skill == "pick_up" and gap < 0.06 and abs(rate) < SETTLED_RATE]
+    settled = [intended for skill, obs, intended in hook.rows
+               if skill == "pick_up" and obs["proprio"][3] < 0.06 and abs(obs["proprio"][7]) < SETTLED_RATE]
     assert settled, "the expert never closed on the block"
     assert all(intended[2] > 0.5 and intended[3] < 0 for intended in settled), settled
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+def test_a_block_pushed_well_into_the_region_is_left_there(env, seed):
+    """Once the pushed block is PUSHED_IN inside the region, every label backs the fingers off and up (a policy
+    that keeps pushing drives the block out of the far side and out of reach)."""
+    from embodied.worlds.tabletop.expert import PUSHED_IN
+
+    expert = TabletopExpert(env, noise=0.0, seed=seed)
+    hook = Labels(expert)
+    agent = Agent(env, FixedPlan(["push the red block to the right region"]), expert, AgentConfig(max_replans=0),
+                  hooks=[hook])
+    assert agent.run("", seed).success
+    centre = env.region_centre("right")
+    inside = [intended for _, obs, intended in hook.rows
+              if abs(obs["state"][0] - centre[0]) < tabletop_env.REGION_HALF[0] - tabletop_env.HALF_BLOCK - PUSHED_IN]
+    assert inside, "the block never got well inside"
+    assert all(intended[2] > 0.5 for intended in inside), inside

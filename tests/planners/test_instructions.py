@@ -43,6 +43,15 @@ def test_the_examples_most_like_the_instruction_come_last():
     assert messages[-1]["content"] == "State: inventory: 2 wood\nInstruction: mine 2 coal"
 
 
+def test_fixed_examples_give_every_instruction_the_same_prefix():
+    vocab, state = vocabulary("crafter"), {"inventory": {"wood": 2, "health": 9}}
+    prompts = [plan_messages(vocab, text, state, examples=4, fixed_examples=True)
+               for text in ("mine 2 coal", "drink water", "make an iron pickaxe")]
+    assert all(p[:-1] == prompts[0][:-1] for p in prompts) and len(prompts[0]) == 1 + 2 * 4 + 1
+    similar = [plan_messages(vocab, text, state, examples=4) for text in ("mine 2 coal", "drink water")]
+    assert similar[0][:-1] != similar[1][:-1]
+
+
 def test_eval_planner_cli_scores_the_symbolic_planner_on_200_instructions(tmp_path):
     out = tmp_path / "scores.json"
     result = subprocess.run([sys.executable, "-m", "embodied.cli.main", "eval-planner", "backend=symbolic", "n=200",

@@ -16,6 +16,8 @@ CASES = [
     (["eval", "checkpoint=RUN", "episodes=0"], "eval.episodes=0: expected a number > 0"),
     (["eval", "checkpoint=RUN", "video=clip"], "eval.video='clip': expected a file name ending in .mp4 or .gif"),
     (["collect", "video=clip.avi"], "collect.video='clip.avi': expected a file name ending in .mp4 or .gif"),
+    (["eval-planner", "env=crafter", "planner=llm", "planner.example_choice=bad"],
+     "planner.example_choice='bad': expected similar or fixed"),
     (["train", "dataset=données.hdf5"], "quote a value with spaces or special characters: dataset=\"'données.hdf5'\""),
 ]
 

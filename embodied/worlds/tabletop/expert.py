@@ -30,6 +30,7 @@ OFF_COURSE = 0.012  # metres of xy error that send a descent back above its targ
 SETTLED_RATE = 0.02  # m/s: fingers closed on the block and at rest
 RELEASED_GAP = 0.07  # m: fingers open wide enough to retreat without dragging the block
 CLOSE_STEPS = 10  # at most this many steps closing or opening
+PUSHED_IN = 0.03  # m: a pushed block this far inside the region's edge is left there (the fingers back off)
 
 
 class TabletopExpert(Expert):
@@ -181,6 +182,8 @@ class TabletopExpert(Expert):
         if self.lift or not self.legs:  # no clear push: carry it there instead
             return self._place(grip, make_subgoal("place_in", object=color, region=region))
         goal, final = self.legs[0], len(self.legs) == 1
+        if final and self._well_inside(block, region):  # there: back off and rise, so the block comes to rest
+            return np.append(-self.direction * 0.01, 0.02), CLOSE
         if self.phase == 0:
             self.direction = (goal - block[:2]) / max(float(np.linalg.norm(goal - block[:2])), 1e-6)
         direction = self.direction
@@ -210,6 +213,11 @@ class TabletopExpert(Expert):
             return np.append(-direction * 0.01, 0.02), CLOSE
         target = np.append(goal - direction * (0.045 if final else 0.03), behind[2])
         return target - grip, CLOSE
+
+    def _well_inside(self, block: np.ndarray, region: str) -> bool:
+        """The block's footprint is PUSHED_IN inside the region along x (the push axis), within it along y."""
+        offset = np.abs(block[:2] - self.table.region_centre(region))
+        return bool(offset[0] < REGION_HALF[0] - HALF_BLOCK - PUSHED_IN and offset[1] < REGION_HALF[1] - HALF_BLOCK)
 
 
 def _rise_first(grip: np.ndarray, waypoint: np.ndarray, height: float) -> np.ndarray:

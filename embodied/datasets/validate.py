@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import h5py
@@ -36,8 +36,8 @@ def unreadable(path: str, where: str = "") -> Iterator[None]:
                            f"{detail})") from None
 
 
-def validate_file(path: str, file: h5py.File) -> None:
-    """Raise DatasetError for the first thing in `file` a reader could not trust."""
+def validate_file(path: str, file: h5py.File, beat: Callable[[], None] | None = None) -> None:
+    """Raise DatasetError for the first thing in `file` a reader could not trust; `beat()` after each episode."""
     with unreadable(path):
         if "data" not in file or not isinstance(file["data"], h5py.Group):
             raise DatasetError(f"{path}: no 'data' group; expected robomimic layout data/demo_N/{{obs,actions}}")
@@ -54,6 +54,8 @@ def validate_file(path: str, file: h5py.File) -> None:
     for name in names:
         with unreadable(path, name):
             validate_episode(path, name, file["data"][name], args, len(texts))
+        if beat is not None:
+            beat()
 
 
 def validate_episode(path: str, name: str, demo: Any, args: dict[str, Any], num_goals: int) -> None:

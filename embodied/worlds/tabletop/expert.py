@@ -31,6 +31,7 @@ SETTLED_RATE = 0.02  # m/s: fingers closed on the block and at rest
 RELEASED_GAP = 0.07  # m: fingers open wide enough to retreat without dragging the block
 CLOSE_STEPS = 10  # at most this many steps closing or opening
 PUSHED_IN = 0.03  # m: a pushed block this far inside the region's edge is left there (the fingers back off)
+PUSH_SPEED = 0.5  # fraction of the full command while pushing a block
 
 
 class TabletopExpert(Expert):
@@ -212,7 +213,8 @@ class TabletopExpert(Expert):
             self.phase, self.legs = 0, None  # lost contact or alignment: lift, plan and approach again
             return np.append(-direction * 0.01, 0.02), CLOSE
         target = np.append(goal - direction * (0.045 if final else 0.03), behind[2])
-        return target - grip, CLOSE
+        move = target - grip  # at most PUSH_SPEED of full speed in contact: a fast-pushed block slides on
+        return move * min(1.0, PUSH_SPEED * MOVE_PER_STEP / max(float(np.abs(move).max()), 1e-9)), CLOSE
 
     def _well_inside(self, block: np.ndarray, region: str) -> bool:
         """The block's footprint is PUSHED_IN inside the region along x (the push axis), within it along y."""

@@ -227,3 +227,49 @@ def test_a_block_pushed_well_into_the_region_is_left_there(env, seed):
               if abs(obs["state"][0] - centre[0]) < tabletop_env.REGION_HALF[0] - tabletop_env.HALF_BLOCK - PUSHED_IN]
     assert inside, "the block never got well inside"
     assert all(intended[2] > 0.5 for intended in inside), inside
+
+
+class FreshLabels(AgentHooks):
+    """Beside the running expert, a new expert started on the same subgoal labels each state the running one
+    is about to act on while it pushes (experts read the world's state, so the label is made after a step)."""
+
+    def __init__(self, env, expert):
+        self.env, self.expert, self.pairs, self.pending = env, expert, [], None
+
+    def on_step(self, agent, step):
+        if self.pending is not None:
+            self.pairs.append((self.expert.intended.copy(), self.pending))
+            self.pending = None
+        if self.expert.phase == 2 and not self.expert.lift and len(self.expert.legs or ()) == 1:
+            fresh = TabletopExpert(self.env, noise=0.0)
+            fresh.start(step.subgoal)
+            fresh.act(step.next_observation)
+            self.pending = fresh.intended.copy()
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_a_push_in_contact_is_labelled_from_the_state_alone(env, seed):
+    """While the fingers push a block on its last leg, an expert that has just started (no phase, no direction
+    remembered) labels the state as the running one does: a policy without history sees one label per state
+    (the old expert, at the end of its descent, labelled "descend" and "push" on the same state)."""
+    expert = TabletopExpert(env, noise=0.0, seed=seed)
+    hook = FreshLabels(env, expert)
+    agent = Agent(env, FixedPlan(["push the red block to the right region"]), expert, AgentConfig(max_replans=0),
+                  hooks=[hook])
+    assert agent.run("", seed).success
+    assert len(hook.pairs) > 5
+    mismatched = [(running, fresh) for running, fresh in hook.pairs if not np.allclose(running, fresh, atol=1e-6)]
+    assert not mismatched, mismatched
+
+
+def test_the_grip_cannot_be_driven_into_the_table(env):
+    """The z target stops where the fingers touch the table, so no hidden wind-up holds the carriage: after
+    pressing down for a second, one step sideways moves the grip at once."""
+    env.reset(seed=0)
+    env.set_subgoal(parse("open the gripper"))
+    for _ in range(40):
+        env.step(np.array([0.0, -1.0, -1.0, -1.0]))
+    x = env.grip_position[0]
+    for _ in range(3):
+        env.step(np.array([1.0, 0.0, 0.0, -1.0]))
+    assert env.grip_position[0] - x > 0.04

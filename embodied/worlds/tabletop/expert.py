@@ -15,7 +15,7 @@ import numpy as np
 
 from embodied.types import Subgoal
 from embodied.worlds.expert import Expert
-from embodied.worlds.tabletop.env import HALF_BLOCK, MOVE_PER_STEP, REGION_HALF, TABLE_TOP
+from embodied.worlds.tabletop.env import HALF_BLOCK, IN_REGION, MOVE_PER_STEP, REGION_HALF, TABLE_TOP
 from embodied.worlds.tabletop.push import PUSH_BEHIND, REACH, push_path
 from embodied.worlds.tabletop.vocab import COLORS, make_subgoal
 
@@ -23,7 +23,7 @@ OPEN, CLOSE = 1.0, -1.0
 GRASP_HEIGHT = 0.008  # grip site above the block centre when grasping (keeps the fingers off the table)
 TRAVEL_HEIGHT = TABLE_TOP + 0.16  # empty fingers clear a three-block tower when moving sideways
 CARRY_HEIGHT = TABLE_TOP + 0.18  # a held block clears a three-block tower
-PRECISE_PHASES = (1, 2, 11, 12, 13)  # descend, grasp, lower, release, retreat
+PRECISE_PHASES = (1, 2, 11, 12, 13)  # descend, grasp, lower, release, retreat (and pushing, phase 2)
 OFF_COURSE = 0.012  # metres of xy error that send a descent back above its target
 # Grasp and release end on what the observation shows (proprio: gap, gap rate), not on a step count, so a
 # policy without memory sees one label per state (a 5-step timer labelled "stay" and "lift" on the same state)
@@ -32,14 +32,16 @@ RELEASED_GAP = 0.07  # m: fingers open wide enough to retreat without dragging t
 CLOSE_STEPS = 10  # at most this many steps closing or opening
 PUSHED_IN = 0.03  # m: a pushed block this far inside the region's edge is left there (the fingers back off)
 PUSH_SPEED = 0.5  # fraction of the full command while pushing a block
+ENGAGED_ALONG, ENGAGED_LATERAL = (0.02, 0.075), 0.02  # low and this close behind the block: pushing
+LOST_ALONG, LOST_LATERAL = (0.015, 0.09), 0.025  # outside this while pushing: contact lost, approach again
 
 
 class TabletopExpert(Expert):
     """Phase machines over waypoints read from true block poses.
 
     `noise` scales Gaussian noise on the xyz command (std `noise` in action units, x 0.3 while the fingers
-    descend, grasp, lower, release or retreat around a block) and on waypoints drawn per subgoal (hover
-    height std 2 x `noise` cm, hover xy and region spot std `noise` cm, clipped to 4 mm).
+    descend, grasp, lower, release or retreat around a block or push it) and on waypoints drawn per subgoal
+    (hover height std 2 x `noise` cm, hover xy and region spot std `noise` cm, clipped to 4 mm).
     """
 
     def __init__(self, env: Any, noise: float = 0.0, seed: int | None = None) -> None:
@@ -74,7 +76,8 @@ class TabletopExpert(Expert):
         self.intended = np.append(command / max(1.0, float(np.abs(command).max())), finger).astype(np.float32)
         if self.noise > 0:  # milder while the fingers work around a block
             lifting = subgoal is not None and (subgoal.skill != "push_to" or self.lift)
-            precise = lifting and self.phase in PRECISE_PHASES
+            pushing = subgoal is not None and subgoal.skill == "push_to" and not self.lift and self.phase == 2
+            precise = (lifting and self.phase in PRECISE_PHASES) or pushing
             command = command + self.rng.normal(0, self.noise * (0.3 if precise else 1.0), 3)
         command = command / max(1.0, float(np.abs(command).max()))  # saturate, keeping the direction
         return np.append(command, finger).astype(np.float32)
@@ -176,6 +179,10 @@ class TabletopExpert(Expert):
     # --- push ---------------------------------------------------------------------------------
     def _push(self, grip: np.ndarray, color: str, region: str) -> tuple[np.ndarray, float]:
         block = self.table.block_position(color)
+        if self._well_inside(block, region) and self.table.holding() != color:  # there: back off, rise, let it rest
+            away = grip[:2] - block[:2]  # fingers stay as they are: closed after a push, open after a carry
+            finger = OPEN if self.table.finger_gap > 2 * HALF_BLOCK + 0.008 else CLOSE
+            return np.append(away * 0.01 / max(float(np.linalg.norm(away)), 1e-6), 0.02), finger
         if self.legs is None and not self.lift:  # plan (again after losing contact) from where the block is
             others = np.array([self.table.block_position(c)[:2] for c in COLORS if c != color])
             self.legs = push_path(block[:2], others, self.table.region_centre(region))
@@ -183,33 +190,35 @@ class TabletopExpert(Expert):
         if self.lift or not self.legs:  # no clear push: carry it there instead
             return self._place(grip, make_subgoal("place_in", object=color, region=region))
         goal, final = self.legs[0], len(self.legs) == 1
-        if final and self._well_inside(block, region):  # there: back off and rise, so the block comes to rest
-            return np.append(-self.direction * 0.01, 0.02), CLOSE
-        if self.phase == 0:
-            self.direction = (goal - block[:2]) / max(float(np.linalg.norm(goal - block[:2])), 1e-6)
+        # the leg's direction and whether the fingers are on the block come from the state at every step (no
+        # phase memory decides them), so a policy without history sees one label per state
+        self.direction = (goal - block[:2]) / max(float(np.linalg.norm(goal - block[:2])), 1e-6)
         direction = self.direction
         behind = np.append(block[:2] - direction * PUSH_BEHIND, block[2] + 0.004)
+        offset = block[:2] - grip[:2]
+        along, lateral = float(offset @ direction), float(direction[0] * offset[1] - direction[1] * offset[0])
+        low = grip[2] < block[2] + 0.015
+        if low and ENGAGED_ALONG[0] < along < ENGAGED_ALONG[1] and abs(lateral) < ENGAGED_LATERAL:
+            self.phase = 2
         if self.phase == 0:  # over the start point behind the block
             hover = np.append(behind[:2], TRAVEL_HEIGHT)
             if np.any(np.abs(behind[:2]) > REACH):  # the block went off the planned path: plan again
                 self.legs = None
                 return np.zeros(3), CLOSE
-            if np.linalg.norm(grip[:2] - hover[:2]) < 0.008:
-                self.phase = 1
             if self.table.holding() is not None:
                 return np.zeros(3), OPEN
-            return _rise_first(grip, hover, TRAVEL_HEIGHT), CLOSE
+            if np.linalg.norm(grip[:2] - hover[:2]) >= 0.008:
+                return _rise_first(grip, hover, TRAVEL_HEIGHT), CLOSE
+            self.phase = 1  # there: descend from this step on (no step labelled "stay" on the way)
         if self.phase == 1:  # down behind it
-            if np.linalg.norm(grip - behind) < 0.008:
-                self.phase = 2
-            return behind - grip, CLOSE
-        offset = block[:2] - grip[:2]
-        lateral = abs(direction[0] * offset[1] - direction[1] * offset[0])
+            if np.linalg.norm(grip - behind) >= 0.008:
+                return behind - grip, CLOSE
+            self.phase = 2
         if not final and (goal - block[:2]) @ direction < 0.01:  # at the via point: next leg
             self.legs.pop(0)
             self.phase = 0
             return np.append(-direction * 0.01, 0.02), CLOSE  # back off the block as the fingers rise
-        if lateral > 0.015 or offset @ direction < 0.02:
+        if not low or abs(lateral) > LOST_LATERAL or not LOST_ALONG[0] < along < LOST_ALONG[1]:
             self.phase, self.legs = 0, None  # lost contact or alignment: lift, plan and approach again
             return np.append(-direction * 0.01, 0.02), CLOSE
         target = np.append(goal - direction * (0.045 if final else 0.03), behind[2])
@@ -219,7 +228,7 @@ class TabletopExpert(Expert):
     def _well_inside(self, block: np.ndarray, region: str) -> bool:
         """The block's footprint is PUSHED_IN inside the region along x (the push axis), within it along y."""
         offset = np.abs(block[:2] - self.table.region_centre(region))
-        return bool(offset[0] < REGION_HALF[0] - HALF_BLOCK - PUSHED_IN and offset[1] < REGION_HALF[1] - HALF_BLOCK)
+        return bool(offset[0] < IN_REGION[0] - PUSHED_IN and offset[1] < IN_REGION[1])
 
 
 def _rise_first(grip: np.ndarray, waypoint: np.ndarray, height: float) -> np.ndarray:

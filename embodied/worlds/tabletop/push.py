@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 PUSH_BEHIND = 0.055  # grip starts this far behind the block centre
-PUSH_CLEARANCE = 0.055  # other blocks' centres stay this far from a leg's swept line
+PUSH_CLEARANCE = 0.06  # other blocks' centres stay this far from a leg's swept line (fingers + half diagonal)
 REACH = np.array([0.345, 0.195])  # grip xy limits (actuator ranges) less 5 mm
 GOAL_BAND = 0.1  # goal points lie within this distance of the region centre's y
 VIA_X, VIA_Y = np.linspace(-0.15, 0.15, 13), np.linspace(-0.17, 0.17, 15)

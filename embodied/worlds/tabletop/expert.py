@@ -34,6 +34,7 @@ PUSHED_IN = 0.03  # m: a pushed block this far inside the region's edge is left 
 PUSH_SPEED = 0.5  # fraction of the full command while pushing a block
 ENGAGED_ALONG, ENGAGED_LATERAL = (0.02, 0.075), 0.02  # low and this close behind the block: pushing
 LOST_ALONG, LOST_LATERAL = (0.015, 0.09), 0.025  # outside this while pushing: contact lost, approach again
+CLEAR = 0.05  # grip this far (xy) from a block it pushed before rising
 
 
 class TabletopExpert(Expert):
@@ -180,9 +181,8 @@ class TabletopExpert(Expert):
     def _push(self, grip: np.ndarray, color: str, region: str) -> tuple[np.ndarray, float]:
         block = self.table.block_position(color)
         if self._well_inside(block, region) and self.table.holding() != color:  # there: back off, rise, let it rest
-            away = grip[:2] - block[:2]  # fingers stay as they are: closed after a push, open after a carry
-            finger = OPEN if self.table.finger_gap > 2 * HALF_BLOCK + 0.008 else CLOSE
-            return np.append(away * 0.01 / max(float(np.linalg.norm(away)), 1e-6), 0.02), finger
+            finger = OPEN if self.table.finger_gap > 2 * HALF_BLOCK + 0.008 else CLOSE  # as they are
+            return _back_off(grip, block), finger
         if self.legs is None and not self.lift:  # plan (again after losing contact) from where the block is
             others = np.array([self.table.block_position(c)[:2] for c in COLORS if c != color])
             self.legs = push_path(block[:2], others, self.table.region_centre(region))
@@ -217,10 +217,10 @@ class TabletopExpert(Expert):
         if not final and (goal - block[:2]) @ direction < 0.01:  # at the via point: next leg
             self.legs.pop(0)
             self.phase = 0
-            return np.append(-direction * 0.01, 0.02), CLOSE  # back off the block as the fingers rise
+            return _back_off(grip, block), CLOSE
         if not low or abs(lateral) > LOST_LATERAL or not LOST_ALONG[0] < along < LOST_ALONG[1]:
             self.phase, self.legs = 0, None  # lost contact or alignment: lift, plan and approach again
-            return np.append(-direction * 0.01, 0.02), CLOSE
+            return _back_off(grip, block), CLOSE
         target = np.append(goal - direction * (0.045 if final else 0.03), behind[2])
         move = target - grip  # at most PUSH_SPEED of full speed in contact: a fast-pushed block slides on
         return move * min(1.0, PUSH_SPEED * MOVE_PER_STEP / max(float(np.abs(move).max()), 1e-9)), CLOSE
@@ -229,6 +229,17 @@ class TabletopExpert(Expert):
         """The block's footprint is PUSHED_IN inside the region along x (the push axis), within it along y."""
         offset = np.abs(block[:2] - self.table.region_centre(region))
         return bool(offset[0] < IN_REGION[0] - PUSHED_IN and offset[1] < IN_REGION[1])
+
+
+def _back_off(grip: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """Away from a block the fingers were pushing: sideways at their height until CLEAR of it, then up. Never
+    both at once, so a policy mixing this with the push (whose height is constant) never rises while pushing
+    forward (which flings the block: the independently sampled bins made "push + rise" of "push" and "rise")."""
+    away = grip[:2] - block[:2]
+    distance = float(np.linalg.norm(away))
+    if grip[2] < block[2] + 2 * HALF_BLOCK and distance < CLEAR:
+        return np.append(away * 0.01 / max(distance, 1e-6), 0.0)
+    return np.array([0.0, 0.0, 0.02])
 
 
 def _rise_first(grip: np.ndarray, waypoint: np.ndarray, height: float) -> np.ndarray:

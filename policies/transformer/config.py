@@ -16,9 +16,10 @@ class TransformerConfig:
     heads: int = 4
     dropout: float = 0.1
     image_channels: int = 32
-    head: str = "mixture"  # continuous actions: mixture (of Gaussians) | bins (a categorical per dimension)
+    head: str = "mixture"  # continuous actions: mixture (of Gaussians) | bins (a categorical per dimension) |
+    # bins_ar (bins, each dimension conditioned on the bins drawn for the earlier ones: coherent draws)
     mixtures: int = 5  # head=mixture: Gaussian components (several modes, not one mean)
     min_std: float = 1e-3  # head=mixture: floor of each component's std (normalised action units)
-    bins: int = 64  # head=bins: uniform bins over [-1, 1] per action dimension
+    bins: int = 64  # head=bins / bins_ar: uniform bins over [-1, 1] per action dimension
     sample_actions: bool = True  # False: most likely action (argmax / mode of the likeliest component)
     temperature: float = 1.0

@@ -11,14 +11,15 @@ from embodied.datasets.stats import MinMax
 from embodied.datasets.windows import WindowSpec
 from policies.base import Features, Policy
 from policies.transformer.config import TransformerConfig
-from policies.transformer.nets import BinHead, CategoricalHead, CausalTransformer, MixtureHead
+from policies.transformer.nets import AutoregressiveBinHead, BinHead, CategoricalHead, CausalTransformer, MixtureHead
 
 
 class TransformerPolicy(Policy):
     """Causal transformer over the last `obs_horizon` (observation, goal) steps, one action per step.
 
     Trained on every position of a window at once (teacher forcing); acts from the last position.
-    Discrete worlds get a categorical head, continuous ones a Gaussian-mixture head or per-dimension bins.
+    Discrete worlds get a categorical head, continuous ones a Gaussian-mixture head or per-dimension bins
+    (independent, or each dimension given the earlier ones: `head=bins_ar`).
     """
 
     name = "transformer"
@@ -31,10 +32,12 @@ class TransformerPolicy(Policy):
             self.head = CategoricalHead(config.dim, features.action_dim)
         elif config.head == "bins":
             self.head = BinHead(config.dim, features.action_dim, config.bins)
+        elif config.head == "bins_ar":
+            self.head = AutoregressiveBinHead(config.dim, features.action_dim, config.bins)
         elif config.head == "mixture":
             self.head = MixtureHead(config.dim, features.action_dim, config.mixtures, config.min_std)
         else:
-            raise ValueError(f"transformer policy: head must be 'mixture' or 'bins', got {config.head!r}")
+            raise ValueError(f"transformer policy: head must be 'mixture', 'bins' or 'bins_ar', got {config.head!r}")
 
     @property
     def observation_encoder(self) -> nn.Module:

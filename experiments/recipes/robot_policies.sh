@@ -5,12 +5,14 @@
 #   TASKS=tabletop POLICIES=transformer bash experiments/recipes/robot_policies.sh
 # Demos: the scripted expert on seeds 0.. with Gaussian noise on its executed xyz command (Fetch 0.2 action units,
 # i.e. 1 cm; tabletop 0.4), each step labelled with the expert's intended action (`record_intended=true`, DART).
-# Transformer: the bins head without history. Diffusion: 16-action chunks of which 2 run before the next
-# prediction (8 gave 62% on FetchPush), DDIM-10, then every sampler side by side
+# Transformer: bins without history (tabletop: bins_ar, each action dimension drawn given the earlier ones).
+# Diffusion: 16-action chunks of which 2 run before the next prediction (8 gave 62% on FetchPush), DDIM-10,
+# then every sampler side by side
 # (experiments/benchmarks/sampler_success.py). DAgger (ROUNDS > 0): rounds from the trained transformer, the
 # expert labelling every state the policy visits. Evaluation: EVAL_EPISODES held-out seeds from 10000, no
 # takeover; tabletop: the world's sampled 1-3 clause instructions with up to 2 re-plans (the full agent).
-# Per-task defaults (episodes, noise, transformer steps): Fetch 1000, 0.2, 6000; tabletop 1500, 0.4, 30000.
+# Per-task defaults (episodes, noise, transformer steps, head): Fetch 1000, 0.2, 6000, bins; tabletop 1500, 0.4,
+# 30000, bins_ar (HEAD= overrides).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TASKS="${TASKS:-fetch_push fetch_pick_and_place tabletop}"
@@ -24,8 +26,9 @@ export OMP_NUM_THREADS=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 EMBODIED="$PYTHON -m embodied.cli.main"
 
 train_transformer() {  # $1 dataset, $2 run
-  $EMBODIED train dataset="$1" policy=transformer policy.head=bins policy.obs_horizon=1 policy.dropout=0 \
-    train.lr=1e-3 train.batch_size=256 train.steps="${STEPS:-$default_steps}" train.seed=0 train.device=cpu out="$2"
+  $EMBODIED train dataset="$1" policy=transformer policy.head="${HEAD:-$default_head}" policy.obs_horizon=1 \
+    policy.dropout=0 train.lr=1e-3 train.batch_size=256 train.steps="${STEPS:-$default_steps}" train.seed=0 \
+    train.device=cpu out="$2"
 }
 
 train_diffusion() {  # $1 dataset, $2 run
@@ -37,8 +40,8 @@ train_diffusion() {  # $1 dataset, $2 run
 mkdir -p "$OUT"
 for task in $TASKS; do
   case "$task" in
-    tabletop) default_episodes=1500 default_noise=0.4 default_steps=30000 replans=2 ;;
-    *) default_episodes=1000 default_noise=0.2 default_steps=6000 replans=0 ;;
+    tabletop) default_episodes=1500 default_noise=0.4 default_steps=30000 replans=2 default_head=bins_ar ;;
+    *) default_episodes=1000 default_noise=0.2 default_steps=6000 replans=0 default_head=bins ;;
   esac
   [ -f "$OUT/$task.hdf5" ] || $EMBODIED collect env="$task" episodes="${EPISODES:-$default_episodes}" seed=0 workers=1 \
     noise="${NOISE:-$default_noise}" record_intended=true out="$OUT/$task.hdf5"

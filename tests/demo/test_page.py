@@ -144,9 +144,12 @@ def test_take_over_the_tabletop_arm_from_the_page(demo, tmp_path):
     with browser_on(demo(max_sessions=1)) as open_tab:
         page = open_tab()
         page.select_option("#world", "tabletop")
+        set_speed(page, 2)  # the server answers with its status (world: crafter) before the reset below
+        page.wait_for_timeout(1000)
+        assert page.eval_on_selector("#world", "s => s.value") == "tabletop", "the status undid the user's pick"
         reset_seed(page, 3)
+        assert "world reset: tabletop" in page.inner_text("#log")
         assert "→" in page.inner_text("#keys-help") and "toggle gripper" in page.inner_text("#keys-help")
-        set_speed(page, 2)
         instruct(page, "pick up the red block")
         page.wait_for_selector("#plan li.running", timeout=60_000)
         page.click("#takeover")
@@ -166,6 +169,25 @@ def test_take_over_the_tabletop_arm_from_the_page(demo, tmp_path):
     info = subprocess.run([sys.executable, "-m", "embodied.cli.main", "data", "info", str(path)],
                           capture_output=True, text=True, timeout=120)
     assert info.returncode == 0 and f"steps: {len(keys)}" in info.stdout, info.stderr
+
+
+def test_picking_a_world_offers_its_shipped_policy(demo):
+    """With the shipped policies offered, Crafter's policy is the first actor; picking tabletop in the world
+    list switches the actor to tabletop's shipped policy (a policy brings the world it was trained in, so
+    keeping Crafter's would reset to Crafter again), which then does what it is told on the page."""
+    pytest.importorskip("mujoco", reason="the mujoco extra is not installed")
+
+    with browser_on(demo(max_sessions=1, shipped=True)) as open_tab:
+        page = open_tab()
+        assert page.eval_on_selector("#actor", "s => s.value") == "shipped-crafter"
+        page.select_option("#world", "tabletop")
+        assert page.eval_on_selector("#actor", "s => s.value") == "shipped-tabletop"
+        reset_seed(page, 10_000)
+        assert "world reset: tabletop, seed 10000" in page.inner_text("#log")
+        set_speed(page, 200)
+        instruct(page, "pick up the red block")
+        page.wait_for_selector("#plan li.done", timeout=120_000)
+        assert "pick up the red block: done" in page.inner_text("#log")
 
 
 def _hand_back_and_download(page, path):

@@ -5,7 +5,8 @@
 const $ = (id) => document.getElementById(id);
 const canvas = $("camera");
 const context = canvas.getContext("2d");
-const state = { session: "", keys: {}, takeover: false, frames: 0, frameTimes: [], plan: [], closed: false };
+const state = { session: "", keys: {}, takeover: false, frames: 0, frameTimes: [], plan: [], closed: false,
+  actors: [], picked: { world: false, actor: false } };  // selects the user changed since the last reset
 const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
 ws.binaryType = "blob";
 
@@ -89,6 +90,7 @@ const handlers = {
     fill($("world"), event.worlds);
     fill($("planner"), event.planners);
     fill($("actor"), event.actors);
+    state.actors = event.actors;
     if (event.actor) $("actor").value = event.actor; // Crafter's shipped policy when the server has one
     $("download-hdf5").href = `/download/${event.session}/demo.hdf5`;
     $("download-mp4").href = `/download/${event.session}/episode.mp4`;
@@ -102,8 +104,9 @@ const handlers = {
     $("takeover").disabled = event.takeover;
     $("handback").disabled = !event.takeover;
     $("user-steps").textContent = `${event.user_steps} steps by you, ${event.demos} demo episode(s)`;
-    if (event.world) $("world").value = event.world;
-    if (event.actor) $("actor").value = event.actor;
+    // the server's world and actor, unless the user has picked others not yet applied by "reset"
+    if (event.world && !state.picked.world) $("world").value = event.world;
+    if (event.actor && !state.picked.actor) $("actor").value = event.actor;
   },
   plan(event) {
     state.plan = event.subgoals.map((text) => ({ text, status: "pending" }));
@@ -156,10 +159,23 @@ $("speed").oninput = () => { $("speed-value").textContent = $("speed").value; se
 $("takeover").onclick = () => { send({ type: "takeover" }); canvas.focus(); };
 $("handback").onclick = () => send({ type: "handback" });
 $("planner").onchange = () => $("url-label").classList.toggle("hidden", $("planner").value !== "openai");
-$("reset").onclick = () => send({
-  type: "reset", world: $("world").value, planner: $("planner").value, planner_url: $("planner-url").value,
-  actor: $("actor").value, seed: Number($("seed").value),
-});
+$("world").onchange = () => {  // a policy brings the world it was trained in: offer the new world's own
+  state.picked.world = true;
+  const world = $("world").value, actor = state.actors.find((a) => a.id === $("actor").value);
+  if (actor && actor.world && actor.world !== world) {
+    const own = state.actors.find((a) => a.world === world);
+    $("actor").value = own ? own.id : "expert";
+    state.picked.actor = true;
+  }
+};
+$("actor").onchange = () => { state.picked.actor = true; };
+$("reset").onclick = () => {
+  send({
+    type: "reset", world: $("world").value, planner: $("planner").value, planner_url: $("planner-url").value,
+    actor: $("actor").value, seed: Number($("seed").value),
+  });
+  state.picked = { world: false, actor: false };
+};
 canvas.addEventListener("keydown", (event) => {
   const action = state.keys[event.key.toLowerCase()];
   if (!state.takeover || !action) return;

@@ -17,6 +17,7 @@ OBS_SEMANTIC = "semantic"  # (7, 9, K) uint8 one-hot of the local view's materia
 OBS_MEMORY = "memory"  # (D,) where the remembered landmarks are (Crafter's map of what was seen)
 OBS_STATE = "state"  # (D,) low-dimensional world state (object poses, goal)
 OBS_PROPRIO = "proprio"  # (D,) robot joint / end-effector state
+OBS_HAND = "hand"  # (D,) end-effector pose and the vectors from it to the objects a task handles
 
 
 class UnknownSubgoalError(ValueError):

@@ -80,3 +80,26 @@ def test_expert_chains_all_seven_tasks_in_one_episode(env):
     trajectory = Agent(env, SymbolicPlanner("kitchen"), expert, AgentConfig(max_replans=0)).run("do everything", 0)
     assert [r.subgoal for r in trajectory.results] == list(env.goal_texts)
     assert trajectory.success, [r.to_json() for r in trajectory.results]
+
+
+def test_every_expert_stage_ends_by_what_the_state_shows(env):
+    """No stage of the seven scripts ends at its step budget (a policy cannot see a step count): holds end when
+    the fingers have settled or opened, reaches when the hand arrives."""
+    expert = KitchenExpert(env, noise=0.0, seed=0)
+    trajectory = Agent(env, SymbolicPlanner("kitchen"), expert, AgentConfig(max_replans=0)).run("do everything", 1)
+    assert trajectory.success
+    assert expert.timed_out == []
+
+
+def test_hand_observation_is_the_end_effector_and_its_vectors_to_the_task_sites(env):
+    obs, _ = env.reset(seed=0)
+    hand, data = obs["hand"], env.data
+    assert hand.shape == env.observation_space["hand"].shape == (30,)
+    np.testing.assert_allclose(hand[:3], data.site("end_effector").xpos, atol=1e-5)
+    np.testing.assert_allclose(hand[9:12], data.site("microhandle_site").xpos - hand[:3], atol=1e-5)
+    before = hand.copy()
+    for _ in range(5):
+        obs, *_ = env.step(np.r_[np.full(7, 0.5), 1.0, 1.0])
+    moved = obs["hand"][:3] - before[:3]
+    np.testing.assert_allclose(obs["hand"][9:12], before[9:12] - moved, atol=2e-3)  # the handle stayed (about) put
+    assert np.linalg.norm(moved) > 0.01

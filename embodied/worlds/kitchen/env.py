@@ -14,12 +14,16 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from embodied.types import OBS_PROPRIO, OBS_RGB, OBS_STATE
+from embodied.types import OBS_HAND, OBS_PROPRIO, OBS_RGB, OBS_STATE
 from embodied.worlds.base import SubgoalEnv
 from embodied.worlds.kitchen import vocab
 
 ROBOT_JOINTS = 9  # 7 arm joints + 2 fingers (qpos[:9])
 ARM_JOINTS = 7
+# the site each task's hand works at (handles, knobs, the switch lever, the kettle's handle bar)
+TASK_SITES = ("microhandle_site", "kettle_site", "light_site", "slide_site", "hinge_site2", "knob2_site",
+              "knob4_site")
+HAND_DIM = 3 + 6 + 3 * len(TASK_SITES)
 
 
 def _register() -> None:
@@ -32,8 +36,10 @@ class KitchenEnv(SubgoalEnv):
     """FrankaKitchen-v1 with dict observations and the 7 kitchen tasks as subgoals.
 
     Observations: `state` (41,) float32 = object qpos (21) and qvel (20) as the env observes them;
-    `proprio` (18,) float32 = robot joint positions (9) and velocities (9); `rgb` (S, S, 3) uint8 when
-    `render=True`. Actions: (9,) in [-1, 1], the env's joint velocity commands (x 2 rad/s, fingers
+    `proprio` (18,) float32 = robot joint positions (9) and velocities (9); `hand` (30,) float32 = the
+    end-effector's position (3), its x and z axes (6) and the vector from it to each task's site (7 x 3), as
+    robosuite gives object-to-gripper vectors (the policy need not learn the arm's kinematics); `rgb`
+    (S, S, 3) uint8 when `render=True`. Actions: (9,) in [-1, 1], the env's joint velocity commands (x 2 rad/s, fingers
     last: +1 opens). `reset(seed=s)` perturbs the arm's 7 start joint angles by up to `start_noise` rad.
     """
 
@@ -58,6 +64,7 @@ class KitchenEnv(SubgoalEnv):
         obs_spaces = {
             OBS_STATE: spaces.Box(-np.inf, np.inf, (observation_dim - 2 * ROBOT_JOINTS,), np.float32),
             OBS_PROPRIO: spaces.Box(-np.inf, np.inf, (2 * ROBOT_JOINTS,), np.float32),
+            OBS_HAND: spaces.Box(-np.inf, np.inf, (HAND_DIM,), np.float32),
         }
         if render:
             obs_spaces[OBS_RGB] = spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
@@ -142,10 +149,17 @@ class KitchenEnv(SubgoalEnv):
 
     def _observation(self) -> dict[str, np.ndarray]:
         vector = self._vector.astype(np.float32)
-        obs = {OBS_STATE: vector[2 * ROBOT_JOINTS:], OBS_PROPRIO: vector[: 2 * ROBOT_JOINTS]}
+        obs = {OBS_STATE: vector[2 * ROBOT_JOINTS:], OBS_PROPRIO: vector[: 2 * ROBOT_JOINTS],
+               OBS_HAND: self._hand()}
         if self.with_rgb:
             obs[OBS_RGB] = self._env.render()
         return obs
+
+    def _hand(self) -> np.ndarray:
+        hand = self.data.site("end_effector")
+        axes = hand.xmat.reshape(3, 3)[:, [0, 2]].T.reshape(-1)
+        to_sites = [self.data.site(name).xpos - hand.xpos for name in TASK_SITES]
+        return np.concatenate([hand.xpos, axes, *to_sites]).astype(np.float32)
 
     def _info(self) -> dict[str, Any]:
         return {"is_success": self.subgoal_success(),

@@ -28,6 +28,9 @@ KETTLE_LIFT, KETTLE_RESTING_Z = 0.05, 1.62  # lift (m); kettle height standing o
 # handle-bar xy to carry to: short of the goal burner (-0.23, 0.75), where a hand pointing down would hit
 # the knob panel; the task's 0.3 tolerance is met well before
 KETTLE_CARRY = (-0.25, 0.55)
+FINGER_OPEN, FINGER_STILL = 0.04, 0.03  # finger joint when open (m); speed below which they have settled (m/s)
+TRAVEL_TURN = 0.6  # rad: how far from FRONT the hand may be turned when a retreat / home stage counts as arrived
+FINGER_FALLBACK = 10  # extra steps a hold may take before the script moves on regardless
 HOME = np.array([-0.30, 0.28, 2.15])
 REST_POSTURE = np.array([0.148, -1.768, 1.844, -2.477, 0.26, 0.713, 1.595])  # FrankaKitchen's start arm pose
 HOME_POSTURE = np.array([-0.081, -1.587, 1.584, -2.998, 0.232, 1.508, 1.354])  # hand at HOME, FRONT
@@ -68,6 +71,7 @@ class KitchenExpert(Expert):
         self.ik = ArmIK(self.model, self.data, "end_effector", self.kitchen.control_dt, REST_POSTURE)
         self.stages: list[Stage] = []
         self.stage, self.stage_steps, self.retries = 0, 0, 0
+        self.timed_out: list[str] = []  # names of the stages that ended at their step budget (diagnostics)
         self.scripts: dict[str, Callable[[], list[Stage]]] = {
             "microwave": self._microwave, "kettle": self._kettle, "light_switch": self._light_switch,
             "slide_cabinet": self._slide_cabinet, "hinge_cabinet": self._hinge_cabinet,
@@ -78,6 +82,7 @@ class KitchenExpert(Expert):
     # --- Expert API ---------------------------------------------------------------------------
     def reset(self) -> None:
         self.stages, self.stage, self.stage_steps, self.retries = [], 0, 0, 0
+        self.timed_out = []
 
     def start(self, subgoal: Subgoal) -> None:
         if subgoal.skill not in self.scripts:
@@ -91,8 +96,12 @@ class KitchenExpert(Expert):
             if subgoal is None:
                 raise ExpertStuck("kitchen expert: no subgoal set")
             self.start(subgoal)
-        while self.stage < len(self.stages) - 1 and (
-                self.stages[self.stage].done() or self.stage_steps >= self.stages[self.stage].max_steps):
+        while self.stage < len(self.stages) - 1:
+            stage = self.stages[self.stage]
+            if not stage.done():
+                if self.stage_steps < stage.max_steps:
+                    break
+                self.timed_out.append(stage.name)  # a step budget, not the state, ended it: a policy cannot see why
             self.stage, self.stage_steps = self.stage + 1, 0
         current = self.stages[self.stage]
         if current.failed is not None and self.retries < MAX_RETRIES and current.failed():
@@ -133,19 +142,32 @@ class KitchenExpert(Expert):
         return done
 
     def _reach(self, name: str, position: Callable[[], np.ndarray], orientation: np.ndarray, finger: float,
-               tolerance: float = 0.02, max_steps: int = 60) -> Stage:
+               tolerance: float = 0.02, max_steps: int = 60, turn: float = 0.1) -> Stage:
         def pose() -> Pose:
             return position(), orientation
-        return Stage(name, pose, finger, self._near(pose, tolerance), max_steps)
+        return Stage(name, pose, finger, self._near(pose, tolerance, turn), max_steps)
 
     def _hold(self, name: str, finger: float, steps: int) -> Stage:
+        """Keep the hand where it is while the fingers open or close; done once they have (read from the
+        fingers' joints, not counted, so a policy sees when the hold ends); `steps` is only a fallback."""
         frozen: list[Pose] = []
 
         def pose() -> Pose:
             if not frozen:
                 frozen.append((self.ik.position, self.ik.orientation))
             return frozen[0]
-        return Stage(name, pose, finger, lambda: False, steps)
+        return Stage(name, pose, finger, self._fingers_settled if finger == CLOSE else self._fingers_open,
+                     steps + FINGER_FALLBACK)
+
+    def _fingers_settled(self) -> bool:
+        """Closed on something (or on nothing) and no longer moving."""
+        width, speed = self.data.qpos[7:9], self.data.qvel[7:9]
+        return bool((width < FINGER_OPEN - 0.003).all() and (np.abs(speed) < FINGER_STILL).all())
+
+    def _fingers_open(self) -> bool:
+        """Open, or as open as they get (a finger pressed against the light switch lever stays shut)."""
+        width, speed = self.data.qpos[7:9], self.data.qvel[7:9]
+        return bool((width > FINGER_OPEN - 0.004).any() and (np.abs(speed) < FINGER_STILL).all())
 
     def _prelude(self, home: bool = True) -> list[Stage]:
         """Set down a lifted kettle, let go, back away (towards the robot, or up from above the kettle) and
@@ -162,8 +184,17 @@ class KitchenExpert(Expert):
                        self._reach("back off", lambda: back, self.ik.orientation, OPEN, 0.04, 25)]
             if home:
                 retreat = np.array([back[0], HOME[1], HOME[2]])
-                stages += [self._reach("retreat", lambda: retreat, FRONT, OPEN, 0.05, 30),
-                           self._reach("home", lambda: HOME, FRONT, OPEN, 0.05, 30)]
+                # on the way the hand's turn is loose (joint limits can stop it short of FRONT, as back from the
+                # slide cabinet); the home posture below sets it
+                if back[2] > HOME[2] + 0.3 and back[0] > -0.12:
+                    # high up at the slide cabinet (x ~ 0; the hinge cabinet's handle is at x ~ -0.2): down, then
+                    # the home posture in joint space (a Cartesian retreat towards the robot from there runs the
+                    # elbow into its joint limit)
+                    lowered_hand = np.array([back[0], back[1], HOME[2] + 0.05])
+                    stages.append(self._reach("lower", lambda: lowered_hand, FRONT, OPEN, 0.05, 40, TRAVEL_TURN))
+                else:
+                    stages += [self._reach("retreat", lambda: retreat, FRONT, OPEN, 0.05, 60, TRAVEL_TURN),
+                               self._reach("home", lambda: HOME, FRONT, OPEN, 0.05, 30, TRAVEL_TURN)]
         if home:
             stages.append(self._joints("home posture", HOME_POSTURE + self._jitter(0.05, 7), OPEN))
         return stages
@@ -276,7 +307,7 @@ class KitchenExpert(Expert):
         pre_grasp = knob + np.array([0.0, -0.12, 0.0]) + self._jitter()
         return [
             self._reach("pre-grasp", lambda: pre_grasp, FRONT, OPEN),
-            self._reach("grasp", lambda: knob, FRONT, OPEN, 0.008, 40),
+            self._reach("grasp", lambda: knob, FRONT, OPEN, 0.02, 40),  # the bar stops the hand ~1.6 cm short
             self._hold("close", CLOSE, 6),
             Stage("turn", lambda: (knob, turned), CLOSE, lambda: self._joint(joint) < -KNOB_TURN + 0.1, 80),
         ]

@@ -183,7 +183,6 @@ class KitchenExpert(Expert):
             stages += [self._hold("release", OPEN, 4),
                        self._reach("back off", lambda: back, self.ik.orientation, OPEN, 0.04, 25)]
             if home:
-                retreat = np.array([back[0], HOME[1], HOME[2]])
                 # on the way the hand's turn is loose (joint limits can stop it short of FRONT, as back from the
                 # slide cabinet); the home posture below sets it
                 if back[2] > HOME[2] + 0.3 and back[0] > -0.12:
@@ -193,6 +192,7 @@ class KitchenExpert(Expert):
                     lowered_hand = np.array([back[0], back[1], HOME[2] + 0.05])
                     stages.append(self._reach("lower", lambda: lowered_hand, FRONT, OPEN, 0.05, 40, TRAVEL_TURN))
                 else:
+                    retreat = np.array([back[0], HOME[1], HOME[2]])
                     stages += [self._reach("retreat", lambda: retreat, FRONT, OPEN, 0.05, 60, TRAVEL_TURN),
                                self._reach("home", lambda: HOME, FRONT, OPEN, 0.05, 30, TRAVEL_TURN)]
         if home:

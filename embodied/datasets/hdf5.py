@@ -17,7 +17,9 @@ leaves every finished episode readable; an episode is written under a temporary 
 only once complete, so readers never see half an episode. A writer holds `<file>.lock` (fcntl) for its
 whole life: a second writer of the same file is refused with one line. Before each episode the writer
 checks there is room for it (free disk space and the process's file size limit, `ulimit -f`): a full disk
-stops the recording with one line, before HDF5 is asked to write what cannot be written.
+stops the recording with one line, before HDF5 is asked to write what cannot be written. A reader that has
+the file open (`embodied data info`, training) holds HDF5's own file lock: the writer waits for it to close
+(up to `READER_WAIT_SECONDS`) and then stops with one line, the episodes written so far kept.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import json
 import os
 import re
 import resource
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +40,7 @@ FORMAT_VERSION = 1
 _DEMO = re.compile(r"^demo_(\d+)$")
 _IMAGE_KEYS = ("rgb",)
 _HEADROOM = 64 << 10  # bytes of HDF5 metadata an episode may add beyond its arrays
+READER_WAIT_SECONDS = 120.0  # how long a writer waits for readers of its file to close it
 
 
 class DatasetError(ValueError):
@@ -155,7 +159,7 @@ class DatasetWriter:
                                 f"free some space and run the same command again to append the rest")
 
     def _write(self, episode: Episode) -> str:
-        with h5py.File(self.path, "a") as file:
+        with _open_for_append(self.path) as file:
             data = file["data"]
             index = 1 + max((int(m.group(1)) for m in map(_DEMO.match, data) if m), default=-1)
             name = f"demo_{index}"
@@ -182,6 +186,22 @@ class DatasetWriter:
             data.attrs["total"] = int(data.attrs["total"]) + len(episode)
             file.flush()
         return name
+
+
+def _open_for_append(path: str, wait: float | None = None) -> h5py.File:
+    """`h5py.File(path, "a")`, waiting while another process has the file open for reading (HDF5's file lock)."""
+    wait = READER_WAIT_SECONDS if wait is None else wait
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return h5py.File(path, "a")
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise DatasetLockedError(
+                    f"{path}: another process has kept the file open for {wait:.0f} s (a reader such as `embodied "
+                    f"data info` or a training run); the episodes written so far are kept: close it and run the "
+                    f"same command again to append the rest") from None
+            time.sleep(0.2)
 
 
 def _lock(path: str):

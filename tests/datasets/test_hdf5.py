@@ -67,6 +67,45 @@ def test_unfinished_episode_groups_are_invisible(tmp_path):
         assert "_partial_demo_1" not in file["data"]
 
 
+def _hold_open_for_reading(path, seconds: float) -> subprocess.Popen:
+    """Another process with the file open for reading (as `embodied data info` has it) for `seconds`."""
+    code = ("import sys, time, h5py\nwith h5py.File(sys.argv[1], 'r'):\n    print('open', flush=True)\n"
+            "    time.sleep(float(sys.argv[2]))")
+    reader = subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "open"
+    return reader
+
+
+def test_a_reader_of_the_file_delays_the_next_episode_instead_of_crashing_it(tmp_path):
+    path = tmp_path / "d.hdf5"
+    writer = DatasetWriter(path, {"env_name": "toy"}, ("a", "b"))
+    writer.write(_episode(2, ["a", "b"]))
+    reader = _hold_open_for_reading(path, 1.5)
+    started = time.monotonic()
+    assert writer.write(_episode(3, ["a", "a", "b"])) == "demo_1"  # was: BlockingIOError, the recording lost
+    assert time.monotonic() - started > 0.5 and reader.wait(10) == 0
+    with open_dataset(path) as file:
+        assert demo_names(file) == ["demo_0", "demo_1"]
+
+
+def test_a_reader_that_never_closes_the_file_is_one_line_with_the_episodes_kept(tmp_path, monkeypatch):
+    import embodied.datasets.hdf5 as hdf5
+
+    path = tmp_path / "d.hdf5"
+    writer = DatasetWriter(path, {"env_name": "toy"}, ("a", "b"))
+    writer.write(_episode(2, ["a", "b"]))
+    monkeypatch.setattr(hdf5, "READER_WAIT_SECONDS", 0.5)
+    reader = _hold_open_for_reading(path, 30)
+    try:
+        with pytest.raises(hdf5.DatasetLockedError, match="kept the file open for 0 s.*episodes written so far"):
+            writer.write(_episode(3, ["a", "a", "b"]))
+    finally:
+        reader.kill()
+        reader.wait()
+    with open_dataset(path) as file:
+        assert demo_names(file) == ["demo_0"]
+
+
 def test_killed_recording_keeps_finished_episodes(tmp_path):
     """SIGKILL `embodied collect` mid-way: every episode written before the kill is readable."""
     path = tmp_path / "killed.hdf5"

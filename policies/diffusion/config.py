@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from policies.encoders.goal import GOAL_ENCODERS
 
-BACKBONES = ("transformer", "unet")
+BACKBONES = ("transformer", "unet", "mlp")
 SAMPLERS = ("ddpm", "ddim", "dpmsolver", "edm")
 PREDICTIONS = ("epsilon", "sample", "v_prediction")
 
@@ -29,6 +29,7 @@ class DiffusionConfig:
     temporal_ensemble: float = 0.0  # > 0: predict every step, act on the exp(-k i)-weighted mean of every
     #                                 chunk's action for this step, i = 0 the oldest (ACT); 0: off
     backbone: str = "transformer"  # transformer (goal/obs/time tokens + action tokens) | unet (1-D U-Net, FiLM)
+    #                                | mlp (flattened chunk + condition through a residual MLP)
     goal_encoder: str = "skill_id"  # skill_id | text | image (policies/encoders/goal.py)
     dim: int = 128  # token / conditioning width
     layers: int = 4  # transformer denoiser
@@ -36,6 +37,7 @@ class DiffusionConfig:
     dropout: float = 0.1
     unet_channels: list[int] = field(default_factory=lambda: [64, 128, 256])  # per resolution; horizon halves
     kernel_size: int = 5
+    mlp_width: int = 256  # mlp backbone: hidden width (its depth is `layers`)
     image_channels: int = 32
     train_timesteps: int = 100
     beta_schedule: str = "squaredcos_cap_v2"

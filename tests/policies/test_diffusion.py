@@ -52,7 +52,7 @@ def test_every_sampler_recovers_the_data_under_an_exact_model(sampler, steps, pr
     assert torch.allclose(result.float(), clean.expand(2, -1, -1), atol=2e-3), (result - clean).abs().max()
 
 
-@pytest.fixture(scope="module", params=["transformer", "unet"])
+@pytest.fixture(scope="module", params=["transformer", "unet", "mlp"])
 def continuous_policy(request, bimodal_dataset):
     """An untrained diffusion policy sized from the continuous dataset, and a prepared batch of 2 windows."""
     torch.manual_seed(0)
@@ -112,7 +112,7 @@ def test_window_and_receding_horizon_follow_the_config():
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"sampler": "euler"}, "policy.sampler='euler'"),
-    ({"backbone": "mlp"}, "policy.backbone='mlp'"),
+    ({"backbone": "resnet"}, "policy.backbone='resnet'"),
     ({"obs_horizon": 2, "action_steps": 16, "horizon": 16}, "obs_horizon - 1 + action_steps <= horizon"),
     ({"backbone": "unet", "horizon": 10, "unet_channels": [8, 16, 32]}, "divisible by 2^2"),
     ({"goal_encoder": "audio"}, "policy.goal_encoder='audio'"),

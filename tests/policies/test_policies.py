@@ -16,6 +16,7 @@ CASES = {  # id -> (registry name, tiny policy overrides)
     "transformer": ("transformer", {"dim": 32, "layers": 1, "heads": 2, "image_channels": 8, "obs_horizon": 2}),
     "diffusion-transformer": ("diffusion", {**_DIFFUSION, "backbone": "transformer"}),
     "diffusion-unet": ("diffusion", {**_DIFFUSION, "backbone": "unet", "unet_channels": [32, 64]}),
+    "diffusion-mlp": ("diffusion", {**_DIFFUSION, "backbone": "mlp", "mlp_width": 32}),
 }
 STEPS = 80
 

@@ -73,6 +73,21 @@ def rate_summary(outcomes: list[bool]) -> dict[str, Any]:
             "successes": successes, "attempts": trials}
 
 
+def mean_summary(values: list[float], samples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Mean of per-episode values with a seeded 95% percentile bootstrap interval (episodes resampled)."""
+    array = np.asarray(values, dtype=np.float64)
+    if not array.size:
+        return {"mean": 0.0, "ci95": [0.0, 0.0], "episodes": 0}
+    means = array[np.random.default_rng(seed).integers(0, array.size, (samples, array.size))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"mean": float(array.mean()), "ci95": [float(low), float(high)], "episodes": int(array.size)}
+
+
+def subgoals_done(results: list[dict[str, Any]]) -> int:
+    """How many different subgoals the policy itself achieved in an episode (kitchen: tasks done, of the four)."""
+    return len({r["subgoal"] for r in results if r["actor"] == "policy" and r["success"]})
+
+
 def crafter_score(success_rates_percent: dict[str, float]) -> float:
     """Crafter's score (Hafner, 2021): exp(mean(ln(1 + s_i))) - 1 over achievement success rates s_i in %."""
     rates = np.asarray(list(success_rates_percent.values()), dtype=np.float64)
@@ -228,6 +243,7 @@ def summarize(config: EvalConfig, world_name: str, env: Any, outcomes: list[dict
         "chain_success": rate_summary([o["chain_success"] for o in outcomes]),
         "instruction_success": rate_summary([o["instruction_success"] for o in outcomes]),
         "instruction_success_by_steps": {str(n): rate_summary(flags) for n, flags in sorted(by_length.items())},
+        "subgoals_done_per_episode": mean_summary([subgoals_done(o["results"]) for o in outcomes]),
         "planner": outcomes[0]["planner"] if outcomes else "", "plan_sources": dict(plan_sources),
         "median_planning_ms": float(np.median(planning_ms)) if planning_ms else 0.0,
         "mean_steps": float(np.mean([o["steps"] for o in outcomes])),

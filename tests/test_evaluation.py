@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from embodied.evaluation import crafter_score, rate_summary, wilson_interval
+from embodied.evaluation import crafter_score, mean_summary, rate_summary, subgoals_done, wilson_interval
 
 
 def test_wilson_interval_matches_known_values():
@@ -22,6 +22,23 @@ def test_crafter_score_is_the_papers_geometric_mean():
     assert crafter_score({"a": 100.0, "b": 100.0}) == pytest.approx(100.0)
     assert crafter_score({"a": 0.0, "b": 0.0}) == 0.0
     assert crafter_score({"a": 50.0, "b": 0.0}) == pytest.approx(math.sqrt(51.0) - 1)
+
+
+def test_subgoals_done_counts_different_subgoals_the_policy_achieved():
+    results = [{"subgoal": "open the microwave", "actor": "policy", "success": True},
+               {"subgoal": "move the kettle", "actor": "policy", "success": False},
+               {"subgoal": "move the kettle", "actor": "expert", "success": True},  # the expert's, not counted
+               {"subgoal": "open the microwave", "actor": "policy", "success": True},  # the same one again
+               {"subgoal": "open the slide cabinet", "actor": "policy", "success": True}]
+    assert subgoals_done(results) == 2
+
+
+def test_mean_summary_bootstraps_an_interval_around_the_mean():
+    row = mean_summary([4, 4, 3, 4, 2, 4, 4, 4])
+    assert row["mean"] == pytest.approx(3.625) and row["episodes"] == 8
+    assert 2.0 <= row["ci95"][0] < 3.625 < row["ci95"][1] <= 4.0
+    assert mean_summary([4.0] * 5)["ci95"] == [4.0, 4.0]
+    assert mean_summary([])["episodes"] == 0
 
 
 class _FixedPlanner:

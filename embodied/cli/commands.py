@@ -174,6 +174,9 @@ def cmd_eval(overrides: list[str]) -> None:
         row = metrics[key]
         table.add_row(f"[bold]{label}[/bold]", f"{row['success_rate']:.0%}",
                       f"[{row['ci95'][0]:.0%}, {row['ci95'][1]:.0%}]", str(row["attempts"]))
+    done = metrics["subgoals_done_per_episode"]
+    table.add_row("different subgoals done per episode (policy alone)", f"{done['mean']:.2f}",
+                  f"[{done['ci95'][0]:.2f}, {done['ci95'][1]:.2f}]", str(done["episodes"]))
     if "crafter_score" in metrics:
         table.add_row("[bold]Crafter score[/bold]", f"{metrics['crafter_score']:.1f}%", "", "")
     console.print(table)

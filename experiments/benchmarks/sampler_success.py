@@ -42,11 +42,14 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=1, help="env processes per evaluation (embodied eval workers=)")
     parser.add_argument("--max-replans", type=int, default=0, help="re-plans after a failed subgoal (tabletop: 2)")
+    parser.add_argument("--instruction", default=None, help="one instruction for every episode (default: the world's "
+                        "sampled ones), e.g. the kitchen's four-task chain")
+    parser.add_argument("--seed", type=int, default=10000, help="first seed (held-out seeds start at 10000)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     rows = []
     print(f"{'sampler':12s} {'steps':>5s} {'executed':>8s} {'chain':>8s} {'95% CI':>14s} {'instruction':>11s} "
-          f"{'95% CI':>14s} {'eval s':>7s}")
+          f"{'95% CI':>14s} {'done/ep':>7s} {'eval s':>7s}")
     with tempfile.TemporaryDirectory() as scratch:
         for spec in args.samplers:
             sampler, steps, *executed = spec.split(":")
@@ -55,14 +58,18 @@ def main() -> None:
             executes = with_sampler(policy_dir(args.checkpoint), directory, sampler, int(steps), action_steps)
             began = time.time()
             metrics = evaluate(EvalConfig(checkpoint=directory, episodes=args.episodes, takeover=False,
-                                          device=args.device, workers=args.workers,
+                                          device=args.device, workers=args.workers, seed=args.seed,
+                                          instruction=args.instruction,
                                           max_replans=args.max_replans, out=os.path.join(directory, "eval.json")))
             chain, done = metrics["chain_success"], metrics["instruction_success"]
+            per_episode = metrics["subgoals_done_per_episode"]
             rows.append({"sampler": sampler, "steps": int(steps), "action_steps": executes,
-                         **chain, "instruction_success": done, "seconds": time.time() - began})
+                         **chain, "instruction_success": done, "subgoals_done_per_episode": per_episode,
+                         "skills": metrics["skills"], "seconds": time.time() - began})
             print(f"{sampler:12s} {steps:>5s} {executes:>8d} {chain['success_rate']:>8.0%} "
                   f"[{chain['ci95'][0]:5.0%}, {chain['ci95'][1]:5.0%}] {done['success_rate']:>11.0%} "
-                  f"[{done['ci95'][0]:5.0%}, {done['ci95'][1]:5.0%}] {time.time() - began:7.1f}", flush=True)
+                  f"[{done['ci95'][0]:5.0%}, {done['ci95'][1]:5.0%}] {per_episode['mean']:7.2f} "
+                  f"{time.time() - began:7.1f}", flush=True)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(rows, handle, indent=2)

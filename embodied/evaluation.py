@@ -46,7 +46,8 @@ class EvalConfig:
     out: str | None = None  # metrics JSON; default <checkpoint>/eval.json
     device: str = "cpu"
     workers: int = 1  # > 1: that many envs in processes, one batched policy forward (embodied.rollouts)
-    batch_inference: bool = True  # False: one forward per env (continuous actions bit-identical to serial)
+    batch_inference: bool | None = None  # None: batched for discrete actions, one forward per env for continuous
+    #                                       ones (bit-identical to workers=1: a batched matmul rounds differently)
     engine: str = "local"  # local | ray (episodes as Ray tasks; embodied.ray_engine)
     ray: RayConfig = field(default_factory=lambda: RayConfig())
     open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)

@@ -74,14 +74,22 @@ def rate_summary(outcomes: list[bool]) -> dict[str, Any]:
             "successes": successes, "attempts": trials}
 
 
+def bootstrap_interval(episodes: int, statistic: Callable[[np.ndarray], float], samples: int = 1000,
+                       seed: int = 0) -> tuple[float, float]:
+    """Seeded 95% percentile bootstrap interval of `statistic(indices)` over resampled episode indices."""
+    rng = np.random.default_rng(seed)
+    values = [statistic(rng.integers(0, episodes, episodes)) for _ in range(samples)]
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def mean_summary(values: list[float], samples: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Mean of per-episode values with a seeded 95% percentile bootstrap interval (episodes resampled)."""
+    """Mean of per-episode values with its bootstrap interval (`bootstrap_interval`)."""
     array = np.asarray(values, dtype=np.float64)
     if not array.size:
         return {"mean": 0.0, "ci95": [0.0, 0.0], "episodes": 0}
-    means = array[np.random.default_rng(seed).integers(0, array.size, (samples, array.size))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return {"mean": float(array.mean()), "ci95": [float(low), float(high)], "episodes": int(array.size)}
+    low, high = bootstrap_interval(array.size, lambda indices: float(array[indices].mean()), samples, seed)
+    return {"mean": float(array.mean()), "ci95": [low, high], "episodes": int(array.size)}
 
 
 def subgoals_done(results: list[dict[str, Any]]) -> int:

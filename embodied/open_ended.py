@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from embodied.agent import Agent, PolicyActor, Trajectory
-from embodied.evaluation import crafter_score, policy_dir
+from embodied.evaluation import bootstrap_interval, crafter_score, policy_dir
 from embodied.hooks import AchievementTracker, AgentHooks
 from embodied.registry import make_planner, world
 from embodied.types import Feedback, InvalidPlanError
@@ -117,12 +117,9 @@ def open_ended_planner(planner: Any, world_name: str) -> Any:
 
 def bootstrap_score(unlocked: np.ndarray, samples: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the Crafter score, resampling episodes. unlocked: (episodes, 22) bool."""
-    rng = np.random.default_rng(seed)
-    n = len(unlocked)
-    scores = [crafter_score(dict(enumerate(100.0 * unlocked[rng.integers(0, n, n)].mean(axis=0))))
-              for _ in range(samples)]
-    low, high = np.percentile(scores, [2.5, 97.5])
-    return float(low), float(high)
+    return bootstrap_interval(
+        len(unlocked), lambda indices: crafter_score(dict(enumerate(100.0 * unlocked[indices].mean(axis=0)))),
+        samples, seed)
 
 
 def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | None = None) -> dict[str, Any]:

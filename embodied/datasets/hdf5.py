@@ -188,9 +188,9 @@ class DatasetWriter:
         return name
 
 
-def _open_for_append(path: str, wait: float | None = None) -> h5py.File:
+def _open_for_append(path: str) -> h5py.File:
     """`h5py.File(path, "a")`, waiting while another process has the file open for reading (HDF5's file lock)."""
-    wait = READER_WAIT_SECONDS if wait is None else wait
+    wait = READER_WAIT_SECONDS
     deadline = time.monotonic() + wait
     while True:
         try:

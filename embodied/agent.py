@@ -108,11 +108,17 @@ class Trajectory:
 
 @dataclass
 class AgentConfig:
-    """Knobs of the loop: re-planning budget, takeover by an expert after a failure."""
+    """Knobs of the loop: re-planning budget, takeover by an expert after a failure, survival first."""
 
     max_replans: int = 2
     takeover: bool = False  # after a failed policy attempt, let the expert finish the subgoal (evaluation)
     record_intended: bool = False  # record an expert's intended action (before its noise), not the executed one
+    # env -> Subgoal | None (a World's load_survival()): before each planned subgoal, the actor first does the
+    # subgoal that keeps the player alive now, if any (its result has actor "survival"; the plan goes on either way)
+    survival: Callable[[Any], Subgoal | None] | None = None
+    # after every subgoal done, plan the instruction again from the state then (closed loop: a table left out of
+    # reach is placed again before the furnace); by default only a failure re-plans
+    replan_each: bool = False
 
 
 class Agent:
@@ -169,6 +175,9 @@ class Agent:
             if index >= len(plan.subgoals):
                 break
             subgoal = plan.subgoals[index]
+            obs = self._survive(subgoal, obs, trajectory)
+            if trajectory.terminated:
+                break
             self.log(f"[{index + 1}/{len(plan.subgoals)}] {subgoal.text}")
             obs, result = self._execute(subgoal, self.actor, obs, trajectory, "policy")
             if not result.success and self.config.takeover and self.expert is not None and not trajectory.terminated:
@@ -178,6 +187,8 @@ class Agent:
                 break
             if result.success or (self.config.takeover and trajectory.results[-1].success):
                 index += 1
+                if self.config.replan_each and index < len(plan.subgoals):
+                    plan, index = self._plan_again(instruction, plan, index, trajectory)
                 continue
             if replans >= self.config.max_replans:
                 switched = self._switch(trajectory)  # a waiting instruction still gets its turn
@@ -196,6 +207,31 @@ class Agent:
         trajectory.success = not trajectory.terminated and index >= len(plan.subgoals)
         self._emit("on_episode_end", trajectory)
         return trajectory
+
+    def _plan_again(self, instruction: str, plan: Plan, index: int, trajectory: Trajectory) -> tuple[Plan, int]:
+        """`replan_each`: the instruction planned from the current state (an empty plan: it is done); the plan
+        so far, at `index`, when the planner cannot plan from here."""
+        began = time.perf_counter()
+        try:
+            fresh = self._plan(instruction)
+        except InvalidPlanError as error:
+            self.log(f"re-plan from the state failed ({error}); the plan goes on")
+            return plan, index
+        trajectory.planning_ms.append(1000 * (time.perf_counter() - began))
+        trajectory.plans.append(fresh)
+        self._emit("on_plan", fresh, "replan")
+        return fresh, 0
+
+    def _survive(self, subgoal: Subgoal, obs: dict, trajectory: Trajectory) -> dict:
+        """With `config.survival`: the actor first does what keeps the player alive now (one subgoal, whatever
+        its outcome), unless that is the planned subgoal itself; returns the observation after it."""
+        need = self.config.survival(self.env) if self.config.survival is not None else None
+        if need is None or need.text == subgoal.text:
+            return obs
+        self.log(f"    survival first: {need.text}")
+        obs, result = self._execute(need, self.actor, obs, trajectory, "survival")
+        self.log(f"    {'done' if result.success else 'FAILED'} in {result.steps} steps {result.reason}")
+        return obs
 
     def _observe(self) -> dict[str, Any]:
         """What a planner reads: the env's describe(), plus the camera image for planners that want it."""

@@ -50,6 +50,8 @@ class EvalConfig:
     #                                       ones (bit-identical to workers=1: a batched matmul rounds differently)
     engine: str = "local"  # local | ray (episodes as Ray tasks; embodied.ray_engine)
     ray: RayConfig = field(default_factory=lambda: RayConfig())
+    replan_each: bool = False  # plan the instruction again from the state after every subgoal done (not only failures)
+    survival: bool = False  # Crafter: before each planned subgoal, the world's survival rule may insert one first
     open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)
     actor: str = "policy"  # open_ended: policy | expert (the scripted expert through the same loop)
     max_steps: int = 10_000  # open_ended: episode length cap (Crafter's own length is 10,000)
@@ -113,11 +115,11 @@ def instruction_done(trajectory: Trajectory, instruction: str, env: Any, oracle:
     """The policy alone achieved subgoals that, in the order achieved, do what `instruction` asks. Steps a
     planner added beyond that may fail (`chain_success` counts those); an instruction the world's rules cannot
     read counts only when the whole plan was done."""
-    if any(r.actor != "policy" for r in trajectory.results):
+    if any(r.actor not in ("policy", "survival") for r in trajectory.results):
         return False
     if not trajectory.success and oracle_length(oracle, instruction, trajectory.start_observation, env) < 0:
         return False
-    achieved = [env.parse_subgoal(r.subgoal) for r in trajectory.results if r.success]
+    achieved = [env.parse_subgoal(r.subgoal) for r in trajectory.results if r.success and r.actor == "policy"]
     try:
         oracle.check(achieved, trajectory.start_observation, instruction)
     except InvalidPlanError:
@@ -171,7 +173,8 @@ def run_episode(context: EpisodeContext, config: EvalConfig, episode: int,
     recorder = FrameRecorder() if config.video and episode == 0 else None
     achievements = AchievementTracker()
     agent = Agent(env, context.planner, make_actor(env, seed), expert=expert,
-                  config=AgentConfig(config.max_replans, takeover=config.takeover),
+                  config=AgentConfig(config.max_replans, takeover=config.takeover, replan_each=config.replan_each,
+                                     survival=spec.load_survival() if config.survival else None),
                   hooks=[achievements] + ([recorder] if recorder else []))
     trajectory = agent.run(instruction, seed)
     if recorder is not None:
@@ -203,6 +206,8 @@ def evaluate(config: EvalConfig, make_planner_for: Callable[[World], Planner] | 
     policy = load_policy(policy_dir(config.checkpoint), config.device)
     if config.engine not in ("local", "ray"):
         raise ValueError(f"engine={config.engine!r}: expected local or ray")
+    if config.survival:
+        world(policy.features.env_name).load_survival()  # a world without survival rules: one line, before any episode
     if config.engine == "ray":
         from embodied.ray_engine import evaluate_on_ray
 
@@ -233,10 +238,13 @@ def summarize(config: EvalConfig, world_name: str, env: Any, outcomes: list[dict
     by_length: dict[int, list[bool]] = defaultdict(list)  # instruction success by the oracle plan's length
     unlocked: dict[str, list[bool]] = defaultdict(list)  # worlds with achievements (Crafter)
     plan_sources: dict[str, int] = defaultdict(int)
+    survival: dict[str, list[bool]] = defaultdict(list)  # subgoals inserted by the survival rule (survival=true)
     for outcome in outcomes:
         for result in outcome["results"]:
             if result["actor"] == "policy":
                 per_subgoal[result["subgoal"]].append(result["success"])
+            elif result["actor"] == "survival":
+                survival[result["subgoal"]].append(result["success"])
         by_length[outcome["oracle_steps"]].append(outcome["instruction_success"])
         for source in outcome["plan_sources"]:
             plan_sources[source] += 1
@@ -248,6 +256,8 @@ def summarize(config: EvalConfig, world_name: str, env: Any, outcomes: list[dict
         "checkpoint": os.path.abspath(config.checkpoint), "episodes": config.episodes,
         "seeds": [config.seed, config.seed + config.episodes - 1], "takeover": config.takeover,
         "subgoals": {name: rate_summary(flags) for name, flags in sorted(per_subgoal.items())},
+        "survival_subgoals": {name: rate_summary(flags) for name, flags in sorted(survival.items())},
+        "deaths": sum(any("agent died" in r["reason"] for r in o["results"]) for o in outcomes),
         "skills": _per_skill(per_subgoal, env),
         "chain_success": rate_summary([o["chain_success"] for o in outcomes]),
         "instruction_success": rate_summary([o["instruction_success"] for o in outcomes]),

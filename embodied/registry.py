@@ -10,6 +10,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from embodied.types import InvalidPlanError
+
 
 class MissingDependencyError(ImportError):
     """An optional dependency needed by the chosen world / policy / planner is not installed."""
@@ -38,7 +40,9 @@ class World:
     Made per episode: env, callable(**kwargs) -> SubgoalEnv; expert, class(env, noise, seed) -> Expert.
     Fixed knowledge (module-level instances): rules, a Rules; vocabulary, a Vocabulary; language, a
     LanguageAssets (prompts, instruction templates). env_kwargs: fixed keyword arguments of `env` for this
-    world (several worlds may share one env class).
+    world (several worlds may share one env class). survival (optional): a function env -> Subgoal | None,
+    what keeps the player alive now (Crafter: fight back, drink, eat, sleep), run before each planned subgoal
+    by `eval survival=true` (embodied.agent.AgentConfig.survival).
     """
 
     name: str
@@ -48,6 +52,7 @@ class World:
     vocabulary: str
     language: str
     env_kwargs: tuple[tuple[str, Any], ...] = ()
+    survival: str = ""
 
     @classmethod
     def package(cls, name: str, env: str, expert: str, module: str = "") -> World:
@@ -71,6 +76,12 @@ class World:
 
     def load_language(self) -> Any:
         return load_symbol(self.language)
+
+    def load_survival(self) -> Any:
+        """The world's survival rule (env -> Subgoal | None); a world without one refuses `survival=true`."""
+        if not self.survival:
+            raise InvalidPlanError(f"survival=true: the {self.name} world has no survival rules (Crafter has)")
+        return load_symbol(self.survival)
 
     def sample_instruction(self, rng: Any) -> str:
         """An instruction to record a demonstration for (the world's recording templates)."""

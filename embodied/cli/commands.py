@@ -203,7 +203,8 @@ def cmd_run(instruction: str, overrides: list[str]) -> None:
     env = policy.features.make_env()
     planner = make_planner(spec, plain(cfg.planner))
     recorder = FrameRecorder()
-    agent = Agent(env, planner, PolicyActor(policy, env, cfg.seed), AgentConfig(max_replans=cfg.max_replans),
+    survival = spec.load_survival() if cfg.survival else None
+    agent = Agent(env, planner, PolicyActor(policy, env, cfg.seed), AgentConfig(cfg.max_replans, survival=survival),
                   hooks=[ConsoleReporter(console.print), recorder] if cfg.video else [ConsoleReporter(console.print)])
     console.print(f"[bold]{instruction}[/bold] in {spec.name} (seed {cfg.seed})")
     trajectory = agent.run(instruction, cfg.seed)

@@ -71,6 +71,12 @@ def survival_subgoal(observation: dict[str, Any]) -> Subgoal | None:
     return needs[0] if needs else None
 
 
+def survival_for(env: Any) -> Subgoal | None:
+    """`survival_subgoal` of the env's current state: the Crafter world's survival rule (World.survival), which
+    `eval survival=true` runs before each planned subgoal of an instruction."""
+    return survival_subgoal(describe_with_threats(env))
+
+
 class CurriculumPlanner:
     """A planner (plan / replan, as planners.base.Planner) that always returns a one-subgoal plan."""
 

@@ -5,6 +5,7 @@
 # the map of what was seen), evaluated on the held-out seeds 10000.. (Crafter score with its bootstrap
 # interval); with ROUNDS > 0, DAgger rounds of whole-episode rollouts under the curriculum, each round scored.
 #   bash experiments/recipes/crafter_open_ended.sh            # 2-core CPU: ~17 + 3 min demos, ~37 min training, 2 min eval
+#   OPEN_EPISODES=800 bash experiments/recipes/crafter_open_ended.sh  # twice the demos: 23.0% vs 22.6% (BENCHMARKS.md)
 #   ROUNDS=2 bash experiments/recipes/crafter_open_ended.sh   # then two DAgger rounds (~8 min each)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,6 +17,7 @@ RESUME_STEPS="${RESUME_STEPS:-80000}"   # 21.7% on seeds 10000-10099 (embodied/B
 ROUNDS="${ROUNDS:-0}"                   # 2: the DAgger table of embodied/BENCHMARKS.md (it did not help)
 ROLLOUTS="${ROLLOUTS:-100}"             # DAgger rollouts per round (seeds after the open-ended demos')
 EVAL_EPISODES="${EVAL_EPISODES:-100}"
+WORKERS="${WORKERS:-2}"                 # collection processes (the same episodes per seed as 1)
 PYTHON="${PYTHON:-python}"
 export OMP_NUM_THREADS=1
 EMBODIED="$PYTHON -m embodied.cli.main"
@@ -24,8 +26,8 @@ KEYS="train.obs_keys=[inventory,semantic,memory]"
 
 mkdir -p "$OUT"
 [ -f "$OUT/open_seen.hdf5" ] || $EMBODIED collect env=crafter open_ended=true $VIEW episodes="$OPEN_EPISODES" \
-  seed=3000 workers=1 out="$OUT/open_seen.hdf5"
-[ -f "$OUT/demos_seen.hdf5" ] || $EMBODIED collect env=crafter $VIEW episodes="$DEMOS" seed=0 workers=1 \
+  seed=3000 workers="$WORKERS" out="$OUT/open_seen.hdf5"
+[ -f "$OUT/demos_seen.hdf5" ] || $EMBODIED collect env=crafter $VIEW episodes="$DEMOS" seed=0 workers="$WORKERS" \
   out="$OUT/demos_seen.hdf5"
 run="$OUT/run_open_ended"
 for steps in "$STEPS" "$RESUME_STEPS"; do  # the same out= again resumes the run up to the larger step count

@@ -245,9 +245,10 @@ class Policy(nn.Module, ABC):
                                          for key in self.features.obs_shapes}, "goal_ids": goals})
         return {"obs": encoded_window(self, encoder, states), "goal_ids": torch.as_tensor(goals, device=self.device)}
 
-    def save(self, directory: str | os.PathLike, weights: str = "pt") -> None:
+    def save(self, directory: str | os.PathLike, weights: str = "pt", half: bool = False) -> None:
         """Weights (`weights`: pt | safetensors) and stats first, policy.json (with their hashes) last: a torn
-        save fails its hash check. The other weights file, if the directory had one, is removed."""
+        save fails its hash check. The other weights file, if the directory had one, is removed. `half` stores
+        floating-point tensors as float16 (half the size; loading casts them back to the model's float32)."""
         if weights not in ("pt", "safetensors"):
             raise ValueError(f"weights={weights!r}: expected pt or safetensors")
         os.makedirs(directory, exist_ok=True)
@@ -255,11 +256,11 @@ class Policy(nn.Module, ABC):
         name = f"model.{weights}"
         tmp = os.path.join(directory, name + ".tmp")
         if weights == "pt":
-            torch.save(self.state_dict(), tmp)
+            torch.save({k: _stored(v, half) for k, v in self.state_dict().items()}, tmp)
         else:
             from safetensors.torch import save_file
 
-            save_file({k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, tmp)
+            save_file({k: _stored(v, half) for k, v in self.state_dict().items()}, tmp)
         os.replace(tmp, os.path.join(directory, name))
         for other in WEIGHTS_FILES:
             if other != name and os.path.exists(os.path.join(directory, other)):
@@ -269,6 +270,12 @@ class Policy(nn.Module, ABC):
         meta = {"policy": self.name, "config": dataclasses.asdict(self.config), "features": features,
                 "sha256": {**hashes, "features": _json_sha256(features)}}
         _write_json(os.path.join(directory, "policy.json"), meta)
+
+
+def _stored(tensor: torch.Tensor, half: bool) -> torch.Tensor:
+    """A state-dict tensor as written: on the CPU, contiguous, float16 when `half` and it is floating point."""
+    tensor = tensor.detach().cpu().contiguous()
+    return tensor.half() if half and tensor.is_floating_point() else tensor
 
 
 def ensembled(state: ActingState, weight: float) -> np.ndarray:

@@ -61,6 +61,21 @@ def test_save_then_load_gives_identical_actions(trained, crafter_dataset, tmp_pa
     assert all(0 <= a < policy.features.action_dim for a in _actions(copy, observations, goal, seed=6))
 
 
+def test_a_half_precision_export_is_smaller_and_loads_as_float32(trained, tmp_path):
+    _, _, out = trained
+    policy = load_policy(f"{out}/policy")
+    policy.save(tmp_path / "full", weights="safetensors")
+    policy.save(tmp_path / "half", weights="safetensors", half=True)
+    full, half = ((tmp_path / name / "model.safetensors").stat().st_size for name in ("full", "half"))
+    assert half < 0.6 * full
+    copy = load_policy(tmp_path / "half")
+    for key, value in policy.state_dict().items():
+        loaded = copy.state_dict()[key]
+        assert loaded.dtype == value.dtype, key  # cast back to the model's own dtype
+        if value.is_floating_point():
+            torch.testing.assert_close(loaded, value.half().to(value.dtype), rtol=0, atol=0)
+
+
 def test_predict_chunk_shapes(trained, crafter_dataset):
     _, _, out = trained
     policy = load_policy(f"{out}/policy")

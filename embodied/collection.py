@@ -164,8 +164,8 @@ IN_FLIGHT_PER_WORKER = 2  # episodes submitted ahead per worker process (keeps e
 
 
 def _record_in_worker(index: int, record_frames: bool) -> tuple[Episode | None, Trajectory]:
-    """`record_episode` in a pool process: the episode holds what is kept, so the trajectory's per-step copy
-    of the observations is not sent back (half the transfer)."""
+    """`record_episode` in a pool process or a Ray task: the episode holds what is kept, so the trajectory's
+    per-step copy of the observations is not sent back (half the transfer)."""
     episode, trajectory = record_episode(index, record_frames)
     trajectory.observations, trajectory.actions = [], []
     return episode, trajectory

@@ -55,14 +55,12 @@ def _completed(ray: Any, refs: list[Any], total: int, desc: str) -> Iterator[Any
 
 
 def _collect_task(config: CollectConfig, job: str, index: int, record_frames: bool) -> tuple[Any, Any]:
-    from embodied.collection import _worker_setup, record_episode
+    from embodied.collection import _record_in_worker, _worker_setup
 
     if _CACHE.get("collect") != job:
         _worker_setup(config)
         _CACHE["collect"] = job
-    episode, trajectory = record_episode(index, record_frames)
-    trajectory.observations, trajectory.actions = [], []  # the episode holds what is kept; spare the transfer
-    return episode, trajectory
+    return _record_in_worker(index, record_frames)
 
 
 def collect_on_ray(config: CollectConfig) -> Iterator[tuple[Any, Any]]:

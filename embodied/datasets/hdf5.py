@@ -190,17 +190,16 @@ class DatasetWriter:
 
 def _open_for_append(path: str) -> h5py.File:
     """`h5py.File(path, "a")`, waiting while another process has the file open for reading (HDF5's file lock)."""
-    wait = READER_WAIT_SECONDS
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + READER_WAIT_SECONDS
     while True:
         try:
             return h5py.File(path, "a")
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise DatasetLockedError(
-                    f"{path}: another process has kept the file open for {wait:.0f} s (a reader such as `embodied "
-                    f"data info` or a training run); the episodes written so far are kept: close it and run the "
-                    f"same command again to append the rest") from None
+                    f"{path}: another process has kept the file open for {READER_WAIT_SECONDS:.0f} s (a reader "
+                    f"such as `embodied data info` or a training run); the episodes written so far are kept: close it "
+                    f"and run the same command again to append the rest") from None
             time.sleep(0.2)
 
 

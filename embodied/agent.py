@@ -16,12 +16,15 @@ import numpy as np
 
 from embodied.datasets.hdf5 import Episode
 from embodied.hooks import AgentHooks, Step
-from embodied.types import OBS_RGB, Feedback, InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
+from embodied.types import OBS_RGB, PREEMPTED, Feedback, InvalidPlanError, Plan, Subgoal, UnknownSubgoalError
 from embodied.worlds.base import SubgoalEnv
 from embodied.worlds.expert import ExpertStuck
 
 if TYPE_CHECKING:  # planners depend on embodied, not the other way round
     from planners.base import Planner
+
+
+SURVIVAL_CHAIN = 3  # most survival subgoals done in a row before a planned one (each stopped by the next)
 
 
 class Actor(Protocol):
@@ -119,8 +122,11 @@ class AgentConfig:
     # after every subgoal done, plan the instruction again from the state then (closed loop: a table left out of
     # reach is placed again before the furnace); by default only a failure re-plans
     replan_each: bool = False
-
-
+    # with `survival`: a running subgoal is stopped as soon as the survival rule asks for something new (night
+    # falls, a zombie comes next to the player, thirst runs low) unless it is that need itself; its result fails
+    # with a reason starting with PREEMPTED, and the need is done before the subgoal is tried again (no re-plan is
+    # spent on it). Long subgoals (a coal search into the night) otherwise run past the moment to take shelter.
+    preempt: bool = False
 class Agent:
     """Runs an instruction in an env: planner -> subgoals -> actor, with closed-loop re-planning.
 
@@ -185,6 +191,8 @@ class Agent:
             self.log(f"    {'done' if result.success else 'FAILED'} in {result.steps} steps {result.reason}")
             if trajectory.terminated:
                 break
+            if result.reason.startswith(PREEMPTED):
+                continue  # the need is done first (_survive), then this subgoal again
             if result.success or (self.config.takeover and trajectory.results[-1].success):
                 index += 1
                 if self.config.replan_each and index < len(plan.subgoals):
@@ -225,12 +233,15 @@ class Agent:
     def _survive(self, subgoal: Subgoal, obs: dict, trajectory: Trajectory) -> dict:
         """With `config.survival`: the actor first does what keeps the player alive now (one subgoal, whatever
         its outcome), unless that is the planned subgoal itself; returns the observation after it."""
-        need = self.config.survival(self.env) if self.config.survival is not None else None
-        if need is None or need.text == subgoal.text:
-            return obs
-        self.log(f"    survival first: {need.text}")
-        obs, result = self._execute(need, self.actor, obs, trajectory, "survival")
-        self.log(f"    {'done' if result.success else 'FAILED'} in {result.steps} steps {result.reason}")
+        for _ in range(SURVIVAL_CHAIN):  # a need stopped by a newer one (preempt) is followed by that one
+            need = self.config.survival(self.env) if self.config.survival is not None else None
+            if need is None or need.text == subgoal.text or trajectory.terminated:
+                return obs
+            self.log(f"    survival first: {need.text}")
+            obs, result = self._execute(need, self.actor, obs, trajectory, "survival")
+            self.log(f"    {'done' if result.success else 'FAILED'} in {result.steps} steps {result.reason}")
+            if not result.reason.startswith(PREEMPTED):
+                return obs
         return obs
 
     def _observe(self) -> dict[str, Any]:
@@ -268,6 +279,7 @@ class Agent:
         subgoal = self.env.set_subgoal(subgoal)
         goal_id = self.env.goal_id(subgoal)
         steps, reason, success = 0, "", False
+        watch = self._preemption_watch(subgoal)
         self._emit("on_subgoal_start", subgoal, name)
         try:
             actor.start(subgoal)
@@ -298,9 +310,30 @@ class Agent:
                 trajectory.terminated = True
                 reason = "episode ended (agent died)" if terminated else "episode time limit"
                 break
+            need = watch() if watch is not None else None
+            if need is not None:
+                reason = f"{PREEMPTED} {need.text}"
+                break
         else:
             reason = f"step budget of {self.env.max_subgoal_steps} spent"
         return obs, self._end_subgoal(trajectory, SubgoalResult(subgoal.text, success, steps, name, reason))
+
+    def _preemption_watch(self, subgoal: Subgoal) -> Callable[[], Subgoal | None] | None:
+        """With `config.preempt`: a check, after each step, returning the survival rule's most urgent need when it
+        is a new one (neither `subgoal`'s skill nor the need's when it started), else None; None when preemption is
+        off. Needs come most urgent first, so thirst at nightfall keeps the drinking going."""
+        survival = self.config.survival
+        if not self.config.preempt or survival is None:
+            return None
+        at_start = survival(self.env)
+        known = {subgoal.skill, at_start.skill if at_start is not None else ""}  # skills: "collect 7 drink" is
+        # still the same need once it reads "collect 6 drink"
+
+        def new_need() -> Subgoal | None:
+            need = survival(self.env)
+            return need if need is not None and need.skill not in known else None
+
+        return new_need
 
     def _end_subgoal(self, trajectory: Trajectory, result: SubgoalResult) -> SubgoalResult:
         trajectory.results.append(result)

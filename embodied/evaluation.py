@@ -52,6 +52,7 @@ class EvalConfig:
     ray: RayConfig = field(default_factory=lambda: RayConfig())
     replan_each: bool = False  # plan the instruction again from the state after every subgoal done (not only failures)
     survival: bool = False  # Crafter: before each planned subgoal, the world's survival rule may insert one first
+    preempt: bool = False  # with survival (open_ended: always there): a new survival need stops the running subgoal
     open_ended: bool = False  # Crafter: whole episodes, the curriculum picks each next subgoal (embodied/open_ended.py)
     actor: str = "policy"  # open_ended: policy | expert (the scripted expert through the same loop)
     max_steps: int = 10_000  # open_ended: episode length cap (Crafter's own length is 10,000)
@@ -174,7 +175,8 @@ def run_episode(context: EpisodeContext, config: EvalConfig, episode: int,
     achievements = AchievementTracker()
     agent = Agent(env, context.planner, make_actor(env, seed), expert=expert,
                   config=AgentConfig(config.max_replans, takeover=config.takeover, replan_each=config.replan_each,
-                                     survival=spec.load_survival() if config.survival else None),
+                                     survival=spec.load_survival() if config.survival else None,
+                                     preempt=config.preempt),
                   hooks=[achievements] + ([recorder] if recorder else []))
     trajectory = agent.run(instruction, seed)
     if recorder is not None:
@@ -208,6 +210,8 @@ def evaluate(config: EvalConfig, make_planner_for: Callable[[World], Planner] | 
         raise ValueError(f"engine={config.engine!r}: expected local or ray")
     if config.survival:
         world(policy.features.env_name).load_survival()  # a world without survival rules: one line, before any episode
+    if config.preempt and not config.survival:
+        raise InvalidPlanError("preempt=true stops a subgoal for what the survival rule asks: add survival=true")
     if config.engine == "ray":
         from embodied.ray_engine import evaluate_on_ray
 

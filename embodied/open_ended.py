@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from embodied.agent import Agent, PolicyActor, Trajectory
+from embodied.agent import Agent, AgentConfig, PolicyActor, Trajectory
 from embodied.evaluation import bootstrap_interval, crafter_score, policy_dir
 from embodied.hooks import AchievementTracker, AgentHooks
 from embodied.registry import make_planner, world
 from embodied.types import Feedback, InvalidPlanError
-from embodied.worlds.crafter.curriculum import INSTRUCTION, describe_with_threats
+from embodied.worlds.crafter.curriculum import INSTRUCTION, describe_with_threats, survival_for
 from embodied.worlds.crafter.vocab import ACHIEVEMENTS
 from embodied.worlds.expert import Expert
 
@@ -145,7 +145,8 @@ def evaluate_open_ended(config: Any, make_planner_for: Callable[[Any], Any] | No
         seed = config.seed + episode
         actor = (PolicyActor(policy, env, seed) if policy is not None
                  else spec.make_expert(env, noise=0.0, seed=seed))
-        trajectory = OpenEndedAgent(env, planner, actor, hooks=[tracker]).run(INSTRUCTION, seed)
+        settings = AgentConfig(survival=survival_for, preempt=True) if getattr(config, "preempt", False) else None
+        trajectory = OpenEndedAgent(env, planner, actor, settings, hooks=[tracker]).run(INSTRUCTION, seed)
         rows.append({"seed": seed, "steps": len(trajectory.actions), "died": env.player.health <= 0,
                      "subgoals": len(trajectory.results), "succeeded": sum(r.success for r in trajectory.results),
                      "unlocked": sorted(name for name, flag in tracker.unlocked.items() if flag),

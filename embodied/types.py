@@ -106,6 +106,9 @@ class Plan:
         return len(self.subgoals)
 
 
+PREEMPTED = "preempted by"  # a subgoal result's reason when a survival need stopped it (AgentConfig.preempt)
+
+
 @dataclass
 class Feedback:
     """What the agent tells a planner after a subgoal: which one failed and the state now."""

@@ -13,6 +13,7 @@ from embodied.evaluation import crafter_score
 from embodied.open_ended import bootstrap_score
 from embodied.registry import make_planner
 from embodied.types import Feedback
+from embodied.worlds.crafter.curriculum import ORDER
 from embodied.worlds.crafter.vocab import ACHIEVEMENTS, ITEMS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,12 @@ def test_curriculum_plans_prerequisites_and_puts_survival_first():
         name: 1 for name in ("collect_wood", "place_table", "make_wood_pickaxe", "make_wood_sword")}}
     # the stone tools come before the sapling; the stone collected covers the next two targets (place stone, pickaxe)
     assert planner.plan("", tools).subgoals[0].text == "collect 2 stone"
+    planted = _state(wood=2, wood_pickaxe=1, wood_sword=1, stone_pickaxe=1, stone_sword=1) | {"achievements": {
+        name: 1 for name in ORDER[:ORDER.index("place_plant") + 1]}}
+    # then the furnace (4 stone), before drinking, hunting and the coal
+    assert [s.text for s in planner.plan("", planted).subgoals] == ["collect 4 stone"]
+    assert planner.plan("", planted | {"inventory": planted["inventory"] | {"stone": 4}}).subgoals[0].text == \
+        "place furnace"
     assert planner.plan("", _state(energy=2)).subgoals[0].text == "wake up"
     assert planner.plan("", _state(drink=3) | {"adjacent": ["zombie"]}).subgoals[0].text == "defeat zombie"
     everything = _state(energy=9) | {"achievements": {name: 1 for name in ACHIEVEMENTS}}

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from planners.llm.decoding import CachedRunner
+from planners.llm.decoding import CachedRunner, forward_cached
 
 
 def common_prefix(a: list[int], b: list[int], limit: int) -> int:
@@ -76,8 +76,7 @@ class PrefixCacheRunner(CachedRunner):
     @torch.inference_mode()
     def feed(self, tokens: list[int]) -> torch.Tensor:
         ids = torch.tensor([tokens], dtype=torch.long)
-        out = self.decoder(input_ids=ids, past_key_values=self.cache, use_cache=True)
-        self.cache = out.past_key_values
+        out, self.cache = forward_cached(self.decoder, self.cache, input_ids=ids)
         self.tokens.extend(tokens)
         self.store[-1] = (self.tokens, self.cache)
         return out.last_hidden_state[0, -1]

@@ -8,6 +8,7 @@ keeps the longest common prefix between calls, so the system prompt and worked e
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,16 @@ from typing import Any
 import torch
 
 from planners.language import Feasible
+
+
+def forward_cached(model: Any, cache: Any, **inputs: Any) -> tuple[Any, Any]:
+    """`model(**inputs)` continuing `cache`: (the output, the grown cache). transformers 5 renamed the argument
+    and the output field `past_key_values` to `cache` (the old name warns, and goes in 5.40); whichever the
+    installed model's forward takes is used."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft wrapper forwards kwargs
+    key = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+    out = model(**inputs, **{key: cache}, use_cache=True)
+    return out, getattr(out, key)
 
 
 @dataclass
@@ -88,8 +99,7 @@ class CachedRunner:
     @torch.inference_mode()
     def feed(self, tokens: list[int]) -> torch.Tensor:
         ids = torch.tensor([tokens], dtype=torch.long)
-        out = self.model(input_ids=ids, past_key_values=self.cache, use_cache=True)
-        self.cache = out.past_key_values
+        out, self.cache = forward_cached(self.model, self.cache, input_ids=ids)
         self.tokens.extend(tokens)
         return out.logits[0, -1]
 

@@ -28,7 +28,7 @@ import torch
 
 from embodied.types import CheckpointError
 from planners.language import Feasible
-from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
+from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list, forward_cached
 from planners.llm.model import stop_tokens, text_of
 from planners.mllm.vision import VisualTokens
 
@@ -187,8 +187,7 @@ class PrefixRunner(CachedRunner):
 
         self.cache, self.tokens = DynamicCache(), list(prompt)
         inputs = torch.cat([self.prefix, self.model.get_input_embeddings()(torch.tensor([prompt]))], dim=1)
-        out = self.model(inputs_embeds=inputs, past_key_values=self.cache, use_cache=True)
-        self.cache = out.past_key_values
+        out, self.cache = forward_cached(self.model, self.cache, inputs_embeds=inputs)
         return out.logits[0, -1]
 
 

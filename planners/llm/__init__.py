@@ -16,7 +16,7 @@ class LLMConfig(LanguagePlannerConfig):
     threads: int = 1  # torch CPU threads; 0 leaves torch's default
     expand: bool = True  # goals mode: the most accurate setting measured on Crafter and kitchen (README)
     prefix_cache: int = 16  # KV caches of earlier prompts kept for reuse (0 = only the previous call's)
-    quantize: str = ""  # "int8": dynamically quantised decoder (planners/LATENCY.md measures speed and plans)
+    quantize: str = ""  # "int8" / "int8-mlp" / "int8-attn": dynamically quantised decoder layers (planners/LATENCY.md)
     runtime: str = "torch"  # or "llama.cpp": the GGUF run by llama-cpp-python (planners/LATENCY.md)
 
 

@@ -52,7 +52,8 @@ def load_tokenizer(path: str) -> Any:
 def load(path: str = "", threads: int = 1, quantize: str = "") -> tuple[Any, Any]:
     """(tokenizer, model in eval mode); cached so tests and the server load each file once. `quantize="int8"`:
     the decoder's Linear layers as dynamically quantised int8 (torch's fbgemm kernels; the output projection
-    stays fp32, since decoding reads only the candidate tokens' rows of it)."""
+    stays fp32, since decoding reads only the candidate tokens' rows of it); "int8-mlp" / "int8-attn": only the
+    feed-forward / only the attention layers (planners/LATENCY.md measures speed and plans of each)."""
     import torch
 
     try:
@@ -76,14 +77,17 @@ def load(path: str = "", threads: int = 1, quantize: str = "") -> tuple[Any, Any
     else:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    if quantize not in ("", "int8"):
-        raise ValueError(f"planner.quantize={quantize!r}: expected '' (fp32) or 'int8'")
-    if quantize == "int8":
+    parts = {"int8": ("",), "int8-mlp": (".mlp.",), "int8-attn": (".self_attn.",)}
+    if quantize and quantize not in parts:
+        raise ValueError(f"planner.quantize={quantize!r}: expected '' (fp32) or one of {sorted(parts)}")
+    if quantize:
         import warnings
 
+        names = {name for name, module in model.model.named_modules()
+                 if isinstance(module, torch.nn.Linear) and any(part in f".{name}." for part in parts[quantize])}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's notice that this API moves to torchao
-            model.model = torch.ao.quantization.quantize_dynamic(model.model, {torch.nn.Linear}, dtype=torch.qint8)
+            model.model = torch.ao.quantization.quantize_dynamic(model.model, names, dtype=torch.qint8)
     return tokenizer, model.eval()
 
 

@@ -116,3 +116,24 @@ def test_prefix_cache_reuses_an_older_prompt_and_replies_as_the_single_cache_run
     # the first prompt again, three calls later: its cache is found, only its last token is fed again (with
     # the reply's first forced tokens)
     assert fed[0] <= 3 < len(prompt) and len(after.store) == 4  # five calls, at most 4 entries kept
+
+
+def test_int8_mlp_quantises_only_the_feed_forward_layers_and_still_plans_valid_subgoals():
+    import torch
+
+    from planners.llm import LLMPlanner
+    from planners.llm.model import load
+
+    _, model = load(quantize="int8-mlp")
+    linear = {name: type(module) for name, module in model.model.named_modules()
+              if name.endswith(("_proj",))}
+    mlp = [kind for name, kind in linear.items() if ".mlp." in name]
+    attention = [kind for name, kind in linear.items() if ".self_attn." in name]
+    assert mlp and attention
+    assert all(kind is not torch.nn.Linear and "quantized" in kind.__module__ for kind in mlp)
+    assert all(kind is torch.nn.Linear for kind in attention)
+    planner = LLMPlanner(max_subgoals=6, examples=2, quantize="int8-mlp")
+    plan = planner.plan("make a wood pickaxe", STATE)
+    validate(plan.subgoals, STATE, VOCAB.skills, SymbolicPlanner("crafter").check, "make a wood pickaxe")
+    with pytest.raises(ValueError, match="int8-mlp"):
+        load(quantize="int4")

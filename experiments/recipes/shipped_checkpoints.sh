@@ -39,10 +39,25 @@ crafter() {  # the open-ended agent (embodied/BENCHMARKS.md, "The learned agent,
 
 tabletop() {  # DART demos (labels = the expert's intended action); bins_ar (each action dimension drawn given the
   # earlier ones) without history, 30,000 steps; 2026-12-03 second round: 197/200 held-out (README)
-  # (6,000 steps: 22% of sampled instructions, 15,000: 85%, 30,000: 89%; README "Shipped checkpoints")
+  # (6,000 steps: 22% of sampled instructions, 15,000: 85%, 30,000: 89%; README "Shipped checkpoints");
+  # 2026-12-07: + 200 push and 100 place-in demos for each block and region (push 93.4% on 600 held-out seeds)
   $EMBODIED collect env=tabletop episodes=1500 seed=0 workers=1 noise=0.4 record_intended=true \
     out="$OUT/tabletop.hdf5"
-  $EMBODIED train dataset="$OUT/tabletop.hdf5" policy=transformer policy.head=bins_ar policy.obs_horizon=1 \
+  local files="$OUT/tabletop.hdf5" i=0 block region
+  for block in red green blue; do
+    for region in left right; do
+      for spec in "push:push the $block block to the $region region:$((1500 + i * 100))" \
+                  "push2:push the $block block to the $region region:$((2100 + i * 100))" \
+                  "in:place the $block block in the $region region:$((2700 + i * 100))"; do
+        IFS=: read -r name instruction seed <<< "$spec"
+        $EMBODIED collect env=tabletop episodes=100 seed="$seed" workers=1 noise=0.4 record_intended=true \
+          "instruction=$instruction" out="$OUT/tabletop_${name}_${block}_${region}.hdf5"
+        files="$files,$OUT/tabletop_${name}_${block}_${region}.hdf5"
+      done
+      i=$((i + 1))
+    done
+  done
+  $EMBODIED train "dataset=[$files]" policy=transformer policy.head=bins_ar policy.obs_horizon=1 \
     policy.dropout=0 train.lr=1e-3 train.batch_size=256 train.steps=30000 train.seed=0 train.device=cpu \
     out="$OUT/run_tabletop"
 }

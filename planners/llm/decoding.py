@@ -8,6 +8,7 @@ keeps the longest common prefix between calls, so the system prompt and worked e
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Sequence
@@ -19,12 +20,17 @@ import torch
 from planners.language import Feasible
 
 
+@functools.cache
+def _cache_keyword(model_class: type) -> str:
+    return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
+
+
 def forward_cached(model: Any, cache: Any, **inputs: Any) -> tuple[Any, Any]:
     """`model(**inputs)` continuing `cache`: (the output, the grown cache). transformers 5 renamed the argument
     and the output field `past_key_values` to `cache` (the old name warns, and goes in 5.40); whichever the
-    installed model's forward takes is used."""
+    installed model's forward takes is used (looked up once per model class)."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model  # a peft wrapper forwards kwargs
-    key = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+    key = _cache_keyword(type(base))
     out = model(**inputs, **{key: cache}, use_cache=True)
     return out, getattr(out, key)
 

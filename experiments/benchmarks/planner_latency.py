@@ -1,12 +1,14 @@
-"""`llm` planner latency, before vs after the multi-entry prefix cache, interleaved on the same cases.
+"""`llm` planner latency, before vs after (prefix cache, guessed-reply drafts, options), on the same cases.
 
     OMP_NUM_THREADS=1 python experiments/benchmarks/planner_latency.py --worlds crafter:200,tabletop:30,kitchen:30
 
-"before" is the previous code path (`planner.prefix_cache=0`: one KV cache, the previous call's; logits of
-the whole vocabulary at every fed position), "after" the default (`PrefixCacheRunner`) or what the options
-set (--quantize, --runtime, --examples / --example-choice fixed: one few-shot prefix for every call,
---threads). Both planners share the model weights and see `eval-planner`'s cases (seed 0) in the same order,
-alternating which one plans a case first. Per world and decoding mode it prints median (p90) ms per plan,
+"before" is by default the code path before the multi-entry prefix cache and the drafts (`planner.prefix_cache=0`:
+one KV cache, the previous call's; logits of the whole vocabulary at every fed position; `planner.draft=''`),
+or what --before-entries / --before-draft set (e.g. `--before-entries 16`: the prefix cache without drafts).
+"after" is the default (`PrefixCacheRunner`, `planner.draft=guess`) or what the options set (--entries,
+--draft, --quantize, --runtime, --examples / --example-choice fixed: one few-shot prefix for every call);
+--threads sets both. Both planners share the model weights and see `eval-planner`'s cases (seed 0) in the same
+order, alternating which one plans a case first. Per world and decoding mode it prints median (p90) ms per plan,
 the ratio of the medians, the median of the per-case ratios, forwards and tokens fed per plan, and how many
 plans are identical (subgoal texts and where the plan came from). Times are wall clock, or with --cpu-time
 this process's CPU time (on a CPU shared with other jobs wall time mostly measures the others); --progress
@@ -29,23 +31,26 @@ MODES = {"goals": {"expand": True}, "grounded": {"expand": False, "grounded": Tr
 
 
 def counted(planner) -> dict:
-    """Wrap the planner's runner.feed to count forwards and tokens fed."""
+    """Wrap the planner's runner.feed_all (which `feed` calls too) to count forwards and tokens fed."""
     runner, counts = planner.model.runner, {"forwards": 0, "tokens": 0}
-    feed = runner.feed
+    feed = runner.feed_all
 
     def counting(tokens):
         counts["forwards"] += 1
         counts["tokens"] += len(tokens)
         return feed(tokens)
 
-    runner.feed = counting
+    runner.feed_all = counting
     return counts
 
 
-def run(world: str, n: int, mode: str, after: dict, clock=time.perf_counter, progress: bool = False) -> dict:
-    """Interleave the "before" planner and the "after" one (LLMPlanner keys `after`) over n cases of a world."""
+def run(world: str, n: int, mode: str, after: dict, clock=time.perf_counter, progress: bool = False,
+        before: dict | None = None) -> dict:
+    """Interleave the "before" planner (LLMPlanner keys `before`; default the code path before the prefix
+    cache and the draft) and the "after" one (keys `after`) over n cases of a world."""
     cases, vocab = generate(n, 0, world), vocabulary(world)
-    planners = {"before": LLMPlanner(prefix_cache=0, **MODES[mode]), "after": LLMPlanner(**after, **MODES[mode])}
+    before = before or {"prefix_cache": 0, "draft": ""}
+    planners = {"before": LLMPlanner(**before, **MODES[mode]), "after": LLMPlanner(**after, **MODES[mode])}
     counts = {name: counted(p) for name, p in planners.items()}
     ms = {name: [] for name in planners}
     plans = {name: [] for name in planners}
@@ -90,10 +95,15 @@ def main() -> None:
     parser.add_argument("--model", default="", help="the after planner's planner.model (a .gguf file)")
     parser.add_argument("--examples", type=int, default=4, help="the after planner's planner.examples")
     parser.add_argument("--example-choice", default="similar", help="the after planner's planner.example_choice")
-    parser.add_argument("--threads", type=int, default=1, help="the after planner's planner.threads")
+    parser.add_argument("--threads", type=int, default=1, help="the planners' planner.threads")
+    parser.add_argument("--draft", default="guess", help="the after planner's planner.draft ('' = none)")
+    parser.add_argument("--before-entries", type=int, default=0, help="the before planner's planner.prefix_cache")
+    parser.add_argument("--before-draft", default="", help="the before planner's planner.draft")
     args = parser.parse_args()
     after = {"prefix_cache": args.entries, "quantize": args.quantize, "runtime": args.runtime, "model": args.model,
-             "examples": args.examples, "example_choice": args.example_choice, "threads": args.threads}
+             "examples": args.examples, "example_choice": args.example_choice, "threads": args.threads,
+             "draft": args.draft if args.runtime == "torch" else ""}
+    before = {"prefix_cache": args.before_entries, "draft": args.before_draft, "threads": args.threads}
     rows = []
     print(f"{'world':9s} {'mode':9s} {'n':>4s} {'before ms':>16s} {'after ms':>16s} {'ratio':>6s} "
           f"{'case ratio':>10s} {'fwd b/a':>11s} {'tokens b/a':>13s} {'identical':>9s}")
@@ -101,7 +111,7 @@ def main() -> None:
         world, n = spec.split(":")
         for mode in args.modes.split(","):
             row = run(world, int(n), mode, after, time.process_time if args.cpu_time else time.perf_counter,
-                      args.progress)
+                      args.progress, before)
             rows.append(row)
             b, a = row["before"], row["after"]
             print(f"{world:9s} {mode:9s} {row['cases']:4d} {b['median_ms']:7.0f} ({b['p90_ms']:6.0f}) "

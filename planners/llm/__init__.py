@@ -18,6 +18,7 @@ class LLMConfig(LanguagePlannerConfig):
     prefix_cache: int = 16  # KV caches of earlier prompts kept for reuse (0 = only the previous call's)
     quantize: str = ""  # "int8" / "int8-mlp" / "int8-attn": dynamically quantised decoder layers (planners/LATENCY.md)
     runtime: str = "torch"  # or "llama.cpp": the GGUF run by llama-cpp-python (planners/LATENCY.md)
+    draft: str = "guess"  # speculative decoding: guess / example (the last worked example's reply) / "" none
 
 
 def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory registered like a class)
@@ -27,5 +28,5 @@ def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory regis
     config = LLMConfig(**kwargs)
     shared = LanguagePlannerConfig(**{f.name: getattr(config, f.name) for f in fields(LanguagePlannerConfig)})
     model = LocalChatModel(config.model, config.threads, config.prefix_cache, config.quantize,
-                           config.runtime)
+                           config.runtime, config.draft)
     return LanguagePlanner(model, shared, name="llm")

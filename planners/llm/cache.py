@@ -75,11 +75,19 @@ class PrefixCacheRunner(CachedRunner):
 
     @torch.inference_mode()
     def feed(self, tokens: list[int]) -> torch.Tensor:
+        return self.feed_all(tokens)[-1]
+
+    @torch.inference_mode()
+    def feed_all(self, tokens: list[int]) -> torch.Tensor:
         ids = torch.tensor([tokens], dtype=torch.long)
         out, self.cache = forward_cached(self.decoder, self.cache, input_ids=ids)
         self.tokens.extend(tokens)
         self.store[-1] = (self.tokens, self.cache)
-        return out.last_hidden_state[0, -1]
+        return out.last_hidden_state[0]
+
+    def rewind(self, count: int) -> None:
+        super().rewind(count)
+        self.store[-1] = (self.tokens, self.cache)
 
     @torch.inference_mode()
     def scores(self, hidden: torch.Tensor, candidates: list[int] | None = None) -> torch.Tensor:

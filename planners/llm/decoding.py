@@ -102,12 +102,21 @@ class CachedRunner:
             self.tokens = self.tokens[:common]
         return self.feed(prompt[common:])
 
-    @torch.inference_mode()
     def feed(self, tokens: list[int]) -> torch.Tensor:
+        return self.feed_all(tokens)[-1]
+
+    @torch.inference_mode()
+    def feed_all(self, tokens: list[int]) -> torch.Tensor:
+        """Like `feed`, but what it gives after each of the tokens: (len(tokens), ...)."""
         ids = torch.tensor([tokens], dtype=torch.long)
         out, self.cache = forward_cached(self.model, self.cache, input_ids=ids)
         self.tokens.extend(tokens)
-        return out.logits[0, -1]
+        return out.logits[0]
+
+    def rewind(self, count: int) -> None:
+        """Forget the last `count` tokens fed."""
+        self.cache.crop(-count)
+        self.tokens = self.tokens[:len(self.tokens) - count]
 
     def begin(self, prompt: list[int]) -> tuple[torch.Tensor | None, list[int]]:
         """(logits after `prompt`, tokens still to feed): here the prompt is fed at once, nothing is left."""
@@ -118,16 +127,38 @@ class CachedRunner:
         return logits if candidates is None else logits[torch.tensor(candidates)]
 
 
+def draft_tokens(tokenizer: Any, items: Sequence[str], choices: Sequence[str]) -> list[int]:
+    """The tokens `decode_list` would emit for the list `items` (cut before the first item not in `choices`),
+    as its tries spell them: a guess at a reply that it can check in one forward pass."""
+    allowed, tokens = set(choices), []
+    for index, item in enumerate(items):
+        if item not in allowed:
+            break
+        closing = "]" if index == len(items) - 1 else ","
+        tokens += tokenizer.encode(("[" if index == 0 else " ") + json.dumps(item) + closing, add_special_tokens=False)
+    return tokens
+
+
 def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, max_items: int,
-                feasible: Feasible | None = None) -> list[int]:
+                feasible: Feasible | None = None, draft: Sequence[int] = ()) -> list[int]:
     """Greedy tokens of a JSON list of 1 to `max_items` distinct allowed items.
 
     Items never repeat: a small model otherwise loops on one subgoal until the length limit. With `feasible`
     (grounded decoding, as SayCan scores skills by affordance) each item must be one the world's rules allow
     after the items before it, and the list may go on past an item only if something can follow it; where
     nothing is feasible at the start, any item is allowed and validation reports why.
+
+    `draft` (speculative decoding with a guessed reply, e.g. the last worked example's: Leviathan et al.,
+    2023, with prompt lookup as the draft model) is fed with the first forward pass; each later choice the
+    model makes is read from the position the draft already holds for as long as the draft agrees with the
+    choice, so an agreeing draft costs one forward pass for the whole reply. Where they part, the draft's
+    positions are dropped from the cache and decoding goes on as without one: the reply is the same either way.
     """
     logits, pending = runner.begin(prompt)
+    speculating = callable(getattr(runner, "rewind", None))
+    guess = list(draft) if speculating else []  # drafted tokens not yet fed
+    ahead: list[int] = []  # drafted tokens fed but not yet chosen
+    ahead_logits: list[torch.Tensor] = []  # what `feed` gives after each of them
     out: list[int] = []
     chosen: list[int] = []
     everything = set(range(grammar.size))
@@ -155,15 +186,29 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
             if len(tokens) == 1:
                 token = tokens[0]
             else:
-                if pending:
+                if pending and guess:
+                    fed = runner.feed_all(pending + guess)
+                    logits, ahead_logits = fed[len(pending) - 1], list(fed[len(pending):])
+                    ahead, pending, guess = guess, [], []
+                elif pending:
                     logits, pending = runner.feed(pending), []
                 token = tokens[int(torch.argmax(runner.scores(logits, tokens)))]
-            pending.append(token)
+            if ahead and ahead[0] == token:  # the draft's position for this token is in the cache already
+                ahead.pop(0)
+                logits = ahead_logits.pop(0)
+            else:
+                if ahead:  # the draft parts from the reply here: its fed positions go
+                    runner.rewind(len(ahead))
+                    ahead, ahead_logits = [], []
+                pending.append(token)
+                guess = guess[1:] if guess and guess[0] == token else []
             out.append(token)
             node = node.children[token]
         chosen.append(node.id // 2)
         if node.id % 2:
             break
+    if ahead:
+        runner.rewind(len(ahead))
     return out
 
 

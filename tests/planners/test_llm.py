@@ -118,6 +118,53 @@ def test_prefix_cache_reuses_an_older_prompt_and_replies_as_the_single_cache_run
     assert fed[0] <= 3 < len(prompt) and len(after.store) == 4  # five calls, at most 4 entries kept
 
 
+def test_a_draft_never_changes_the_reply_and_one_the_model_agrees_with_costs_one_forward(model):
+    from planners.llm.cache import PrefixCacheRunner
+    from planners.llm.decoding import CachedRunner, decode_list, draft_tokens
+
+    system = {"role": "system", "content": "Reply with a JSON list of subgoals for the crafter world."}
+    grammar = model.grammar(VOCAB.texts)
+    forwards = []
+    for runner in (PrefixCacheRunner(model.model, entries=2), CachedRunner(model.model)):  # the default; the old
+        feed_all = runner.feed_all
+        runner.feed_all = lambda tokens, feed_all=feed_all: forwards.append(len(tokens)) or feed_all(tokens)
+        for text in ("make a wood pickaxe", "collect 2 stone and then place a table"):
+            prompt = model.prompt_tokens([system, {"role": "user", "content": f"Instruction: {text}"}])
+            forwards.clear()
+            plain = decode_list(runner, prompt, grammar, 4)
+            plain_forwards = len(forwards)
+            reply = json.loads(model.tokenizer.decode(plain))
+            others = [item for item in ("eat cow", "wake up", "place stone") if item not in reply]
+            drafts = {"the reply": reply, "the reply and more": reply[:-1] + [reply[-1], others[0]],
+                      "another reply": others[:2], "the reply, then another": reply[:1] + others[:1]}
+            for name, items in drafts.items():
+                forwards.clear()
+                draft = draft_tokens(model.tokenizer, items, VOCAB.texts)
+                assert decode_list(runner, prompt, grammar, 4, draft=draft) == plain, name
+                assert len(runner.tokens) == runner.cache.get_seq_length(), name  # fed positions of a wrong guess go
+                if name in ("the reply", "the reply and more"):  # (CachedRunner feeds the prompt apart)
+                    assert len(forwards) == (1 if isinstance(runner, PrefixCacheRunner) else 2), (name, forwards)
+            assert plain_forwards > 1  # a reply's choices cost a forward each without a draft
+
+
+def test_guessed_replies_read_the_instruction_clause_by_clause():
+    from planners.llm.draft import draft_items, guess_items
+
+    crafter, tabletop = VOCAB.texts, vocabulary("tabletop").texts
+    assert guess_items("first I need an iron sword, then gather two stone", crafter) == ["make iron sword",
+                                                                                          "collect 2 stone"]
+    assert guess_items("put the red cube on the green cube; afterwards the blue block goes on the red block",
+                       tabletop) == ["place the red block on the green block", "place the blue block on the red block"]
+    assert guess_items("fly to the moon", crafter) == []
+    example = [{"role": "user", "content": "State: empty\nInstruction: make a table"},
+               {"role": "assistant", "content": json.dumps(["collect wood", "place table"])}]
+    asked = {"role": "user", "content": "State: 3 wood\nInstruction: mine 2 iron"}
+    assert draft_items([*example, asked], crafter) == ["collect 2 iron"]
+    assert draft_items([*example, asked], crafter, how="example") == ["collect wood", "place table"]
+    unreadable = {"role": "user", "content": "State: 3 wood\nInstruction: fly to the moon"}
+    assert draft_items([*example, unreadable], crafter) == ["collect wood", "place table"]
+
+
 def test_int8_mlp_quantises_only_the_feed_forward_layers_and_still_plans_valid_subgoals():
     import torch
 

@@ -2,11 +2,12 @@
 
     OMP_NUM_THREADS=1 python experiments/benchmarks/planner_latency.py --worlds crafter:200,tabletop:30,kitchen:30
 
-"before" is by default the code path before the multi-entry prefix cache and the drafts (`planner.prefix_cache=0`:
-one KV cache, the previous call's; logits of the whole vocabulary at every fed position; `planner.draft=''`),
-or what --before-entries / --before-draft set (e.g. `--before-entries 16`: the prefix cache without drafts).
-"after" is the default (`PrefixCacheRunner`, `planner.draft=guess`) or what the options set (--entries,
---draft, --quantize, --runtime, --examples / --example-choice fixed: one few-shot prefix for every call);
+"before" is by default the code path before the multi-entry prefix cache, the drafts and oneDNN
+(`planner.prefix_cache=0`: one KV cache, the previous call's; logits of the whole vocabulary at every fed
+position; `planner.draft=''`; `planner.onednn=false`: torch's default BLAS), or what --before-entries /
+--before-draft / --before-onednn set (e.g. `--before-entries 16`: the prefix cache alone).
+"after" is the default (`PrefixCacheRunner`, `planner.draft=guess`, oneDNN) or what the options set (--entries,
+--draft, --onednn, --quantize, --runtime, --examples / --example-choice fixed: one few-shot prefix for every call);
 --threads sets both. Both planners share the model weights and see `eval-planner`'s cases (seed 0) in the same
 order, alternating which one plans a case first. Per world and decoding mode it prints median (p90) ms per plan,
 the ratio of the medians, the median of the per-case ratios, forwards and tokens fed per plan, and how many
@@ -49,7 +50,7 @@ def run(world: str, n: int, mode: str, after: dict, clock=time.perf_counter, pro
     """Interleave the "before" planner (LLMPlanner keys `before`; default the code path before the prefix
     cache and the draft) and the "after" one (keys `after`) over n cases of a world."""
     cases, vocab = generate(n, 0, world), vocabulary(world)
-    before = before or {"prefix_cache": 0, "draft": ""}
+    before = before or {"prefix_cache": 0, "draft": "", "onednn": False}
     planners = {"before": LLMPlanner(**before, **MODES[mode]), "after": LLMPlanner(**after, **MODES[mode])}
     counts = {name: counted(p) for name, p in planners.items()}
     ms = {name: [] for name in planners}
@@ -99,11 +100,14 @@ def main() -> None:
     parser.add_argument("--draft", default="guess", help="the after planner's planner.draft ('' = none)")
     parser.add_argument("--before-entries", type=int, default=0, help="the before planner's planner.prefix_cache")
     parser.add_argument("--before-draft", default="", help="the before planner's planner.draft")
+    parser.add_argument("--before-onednn", type=int, default=0, help="the before planner's planner.onednn (0/1)")
+    parser.add_argument("--onednn", type=int, default=1, help="the after planner's planner.onednn (0/1)")
     args = parser.parse_args()
     after = {"prefix_cache": args.entries, "quantize": args.quantize, "runtime": args.runtime, "model": args.model,
              "examples": args.examples, "example_choice": args.example_choice, "threads": args.threads,
-             "draft": args.draft if args.runtime == "torch" else ""}
-    before = {"prefix_cache": args.before_entries, "draft": args.before_draft, "threads": args.threads}
+             "draft": args.draft if args.runtime == "torch" else "", "onednn": bool(args.onednn)}
+    before = {"prefix_cache": args.before_entries, "draft": args.before_draft, "threads": args.threads,
+              "onednn": bool(args.before_onednn)}
     rows = []
     print(f"{'world':9s} {'mode':9s} {'n':>4s} {'before ms':>16s} {'after ms':>16s} {'ratio':>6s} "
           f"{'case ratio':>10s} {'fwd b/a':>11s} {'tokens b/a':>13s} {'identical':>9s}")

@@ -19,6 +19,7 @@ class LLMConfig(LanguagePlannerConfig):
     quantize: str = ""  # "int8" / "int8-mlp" / "int8-attn": dynamically quantised decoder layers (planners/LATENCY.md)
     runtime: str = "torch"  # or "llama.cpp": the GGUF run by llama-cpp-python (planners/LATENCY.md)
     draft: str = "guess"  # speculative decoding: guess / example (the last worked example's reply) / "" none
+    onednn: bool = True  # fp32 matmuls through oneDNN (planners/llm/onednn.py); false: torch's default BLAS
 
 
 def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory registered like a class)
@@ -28,5 +29,5 @@ def LLMPlanner(**kwargs: Any) -> LanguagePlanner:  # noqa: N802 (a factory regis
     config = LLMConfig(**kwargs)
     shared = LanguagePlannerConfig(**{f.name: getattr(config, f.name) for f in fields(LanguagePlannerConfig)})
     model = LocalChatModel(config.model, config.threads, config.prefix_cache, config.quantize,
-                           config.runtime, config.draft)
+                           config.runtime, config.draft, config.onednn)
     return LanguagePlanner(model, shared, name="llm")

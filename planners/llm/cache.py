@@ -74,10 +74,6 @@ class PrefixCacheRunner(CachedRunner):
         return self.feed(self.begin(prompt)[1])
 
     @torch.inference_mode()
-    def feed(self, tokens: list[int]) -> torch.Tensor:
-        return self.feed_all(tokens)[-1]
-
-    @torch.inference_mode()
     def feed_all(self, tokens: list[int]) -> torch.Tensor:
         ids = torch.tensor([tokens], dtype=torch.long)
         out, self.cache = forward_cached(self.decoder, self.cache, input_ids=ids)

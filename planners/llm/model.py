@@ -106,6 +106,9 @@ class LocalChatModel:
 
     def __init__(self, path: str = "", threads: int = 1, prefix_cache: int = 16, quantize: str = "",
                  runtime: str = "torch", draft: str = "guess", onednn: bool = True) -> None:
+        if draft not in ("guess", "example", ""):  # checked before a model is loaded
+            raise ValueError(f"planner.draft={draft!r}: expected 'guess' (from the instruction), 'example' (the "
+                             f"last worked example's reply) or '' (none)")
         path = path or bundled_model_path()
         self.name = os.path.basename(path).removesuffix(".gguf")
         if runtime == "llama.cpp":
@@ -122,9 +125,6 @@ class LocalChatModel:
                            else CachedRunner(self.model))
         else:
             raise ValueError(f"planner.runtime={runtime!r}: expected 'torch' or 'llama.cpp'")
-        if draft not in ("guess", "example", ""):
-            raise ValueError(f"planner.draft={draft!r}: expected 'guess' (from the instruction), 'example' (the "
-                             f"last worked example's reply) or '' (none)")
         self.draft = draft
         self.stop_tokens = stop_tokens(self.tokenizer)
         self._grammars: dict[tuple[str, ...], ListGrammar] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,9 @@ MOVES = {(-1, 0): "move_left", (1, 0): "move_right", (0, -1): "move_up", (0, 1):
 WALKABLE = frozenset(crafter.constants.walkable)  # grass, sand, path (never lava)
 COLLECT_SOURCE = {"wood": "tree", "stone": "stone", "coal": "coal", "iron": "iron", "diamond": "diamond",
                   "drink": "water", "sapling": "grass"}
+# what a pickaxe digs towards: these lie inside mountains, where a tunnel is shorter and safer than a walk round
+# on the grass (zombies spawn on grass only; embodied/BENCHMARKS.md, "Make an iron pickaxe")
+DUG_FOR = frozenset({"collect_coal", "collect_iron", "collect_diamond"})
 CREATURE_TARGETS = {"eat_cow": "Cow", "defeat_zombie": "Zombie", "defeat_skeleton": "Skeleton"}
 PLACE_ON = {name: tuple(info["where"]) for name, info in crafter.constants.place.items()}
 MAKE_NEAR = {name: tuple(info["nearby"]) for name, info in crafter.constants.make.items()}
@@ -125,8 +129,13 @@ class CrafterExpert(Expert):
                     return move  # turning towards a non-walkable cell only changes facing (never lava: the player
                     # walks into lava and dies)
                 beyond = _add(cell, delta)
-                if self._material(beyond) in valid and self._object(beyond) is None:
+                keeps_table = item != "furnace" or self._station_near(cell, "table")  # else it walks back: a loop
+                if self._material(beyond) in valid and self._object(beyond) is None and keeps_table:
                     return move  # step forward: the cell beyond is then faced
+        if "path" in valid and self.crafter.player.inventory["wood_pickaxe"]:
+            stone = self._adjacent(self._material_is("stone"))
+            if stone is not None:
+                return stone  # walled in (a tunnel): mine a stone, which leaves path to place on
         return self._random_move()
 
     def _make(self, item: str) -> str:
@@ -230,8 +239,45 @@ class CrafterExpert(Expert):
                     return first_move[nxt]
                 queue.append(nxt)
         seen_only = explore and self.crafter.expert_knows == "seen"
-        frontier = seen_only and self._step_towards(self._next_to_unseen, explore=False)
-        return self._dig_out() or frontier or self._random_move()
+        tunnel = explore and (self._tunnel_towards(is_goal) or seen_only and self._tunnel_towards(self._unseen_rock))
+        frontier = seen_only and not tunnel and self._step_towards(self._next_to_unseen, explore=False)
+        return self._dig_out() or tunnel or frontier or self._random_move()
+
+    def _tunnel_towards(self, is_goal: Callable[[Cell], bool], limit: int = 2048) -> str | None:
+        """For coal, iron and diamond with a pickaxe: the first action of the cheapest route to a goal cell that
+        may cut through stone (a step costs 1, a stone 2: mine it, then step); None for other subgoals."""
+        subgoal = self.crafter.subgoal
+        if subgoal is None or subgoal.skill not in DUG_FOR or not self.crafter.player.inventory["wood_pickaxe"]:
+            return None
+        start = self._pos()
+        first: dict[Cell, Cell] = {start: start}
+        cost = {start: 0}
+        queue = [(0, start)]
+        while queue and len(first) < limit:
+            spent, cell = heapq.heappop(queue)
+            if cell != start and is_goal(cell):
+                return self._step_or_dig(first[cell])
+            for delta in MOVES:
+                nxt = _add(cell, delta)
+                stone = self._material(nxt) == "stone"
+                if not (stone or self._walkable(nxt)):
+                    continue
+                price = spent + (2 if stone else 1)
+                if price < cost.get(nxt, price + 1):
+                    cost[nxt], first[nxt] = price, first[cell] if cell != start else nxt
+                    heapq.heappush(queue, (price, nxt))
+        return None
+
+    def _step_or_dig(self, cell: Cell) -> str:
+        """The move onto an adjacent cell, or "do" when it is stone and already faced (mining it first)."""
+        delta = (cell[0] - self._pos()[0], cell[1] - self._pos()[1])
+        if self._material(cell) == "stone" and self._facing() == delta:
+            return "do"
+        return MOVES[delta]
+
+    def _unseen_rock(self, cell: Cell) -> bool:
+        """Stone or a tunnel's path next to cells never seen: the mountain goes on there."""
+        return self._material(cell) in ("stone", "path") and self._next_to_unseen(cell)
 
     def _next_to_unseen(self, cell: Cell) -> bool:
         return any(self.crafter.never_seen(_add(cell, delta)) for delta in MOVES)

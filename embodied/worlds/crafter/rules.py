@@ -26,6 +26,8 @@ SOURCES = {
 }
 MADE_ITEMS = set(RECIPES.make)
 STATIONS = {"table", "furnace"}
+# found in mountains and caves, away from where the first table stands (coal is in mountains, iron in tunnels)
+FAR_MATERIALS = ("coal", "iron", "diamond")
 # what a tool could be made of: Crafter's own materials and items, and Minecraft's others
 _MATERIALS = {*RECIPES.collect, *MAX_ITEM, "gold", "golden", "netherite", "leather", "chain", "chainmail"}
 # "<material> <tool>" as a player of Minecraft-style games would name one; Crafter makes only MADE_ITEMS
@@ -52,7 +54,10 @@ class CrafterRules(Rules):
         steps: list[Subgoal] = []
         for target in goals:
             state.achieve(target, steps)
-        return merge_collection(steps)
+        steps = merge_collection(steps)
+        if any(goal.skill == "place_furnace" for goal in goals):
+            return steps  # the furnace was asked for where it is in the instruction
+        return stations_where_far_materials_are(steps, observation)
 
     def refuse(self, instruction: str) -> str | None:
         for material, tool in _TOOL_PHRASE.findall(instruction.lower()):
@@ -232,3 +237,64 @@ def merge_collection(steps: list[Subgoal]) -> list[Subgoal]:
 
 
 RULES = CrafterRules()
+
+
+def stations_where_far_materials_are(steps: list[Subgoal], observation: dict[str, Any]) -> list[Subgoal]:
+    """Gather coal, iron and diamond together, after the stone tools, and place the stations that use them
+    (the furnace, and a new table for 2 wood more) where the last of them was found.
+
+    Walking back from the caves to the first table across the grass at nightfall is where the agents died
+    (embodied/BENCHMARKS.md, "Make an iron pickaxe"): "make an iron pickaxe" from nothing becomes collect 7
+    wood, place table, make wood pickaxe, collect 5 stone, make stone pickaxe, collect coal, collect iron,
+    place table, place furnace, make iron pickaxe. Plans without such materials are returned unchanged, and
+    so is a plan whose extra wood would not fit in the inventory (checked by `simulate` from the observed
+    inventory). Only plans that use a furnace change.
+    """
+    uses = [i for i, step in enumerate(steps) if "furnace" in _stations_needed(step)]
+    if not uses:
+        return steps
+    far = [i for i in range(uses[0]) if steps[i].skill.removeprefix("collect_") in FAR_MATERIALS]
+    if not far:
+        return steps
+    head = [step for i, step in enumerate(steps[:uses[0]]) if i not in far and step.skill != "place_furnace"]
+    furnaces = [step for step in steps[:uses[0]] if step.skill == "place_furnace"]
+    moved = [*head, *(steps[i] for i in far), *furnaces, *steps[uses[0]:]]
+    changed = _table_where_needed(moved)
+    if changed is None:
+        return steps
+    try:
+        simulate(changed, observation)
+    except InvalidPlanError:
+        return steps
+    return changed
+
+
+def _stations_needed(step: Subgoal) -> tuple[str, ...]:
+    """Stations a step needs within reach; the furnace goes next to a table (what it makes needs both)."""
+    kind, _, name = step.skill.partition("_")
+    if kind == "make":
+        return tuple(RECIPES.make[name]["nearby"])
+    return ("table",) if step.skill == "place_furnace" else ()
+
+
+def _table_where_needed(steps: list[Subgoal]) -> list[Subgoal] | None:
+    """A new table before a step that needs one after a far collection; None if the wood does not fit."""
+    out: list[Subgoal] = []
+    extra_wood, table_here = 0, False
+    for step in steps:
+        if step.skill == "place_table":
+            table_here = True
+        elif "table" in _stations_needed(step) and not table_here:
+            out.append(vocab.make_subgoal("place_table"))
+            extra_wood += RECIPES.place["table"]["uses"]["wood"]
+            table_here = True
+        if step.skill.removeprefix("collect_") in FAR_MATERIALS:
+            table_here = False
+        out.append(step)
+    wood = next((i for i, s in enumerate(out) if s.skill == "collect_wood"), None)
+    if extra_wood == 0:
+        return out
+    if wood is None or int(out[wood].arg("count", 1)) + extra_wood > MAX_ITEM["wood"]:
+        return None
+    out[wood] = vocab.make_subgoal("collect_wood", int(out[wood].arg("count", 1)) + extra_wood)
+    return out

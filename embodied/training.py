@@ -24,7 +24,8 @@ from embodied.datasets.windows import WindowDataset
 from embodied.distributed import Distributed
 from embodied.ranges import check_ranges
 from embodied.trainer import LoopSettings, TrainTask, fit
-from policies.base import Features, Policy, policy_class
+from embodied.types import CheckpointError
+from policies.base import Features, Policy, load_policy, policy_class
 
 
 @dataclass
@@ -45,6 +46,9 @@ class TrainConfig:
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of the weights (saved as the policy)
     seed: int = 0
     obs_keys: list[str] | None = None  # train on these recorded observation keys only (null: all of them)
+    # a policy checkpoint to start from (fine-tuning): its network, weights and normalisation stats (policy.*
+    # settings other than the name are not used); the dataset must give the same observations, actions and goals
+    init: str | None = None
 
     def __post_init__(self) -> None:
         check_ranges(self, "train", positive=("steps", "batch_size", "lr", "checkpoint_every", "log_every"),
@@ -85,6 +89,27 @@ def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str],
         goal_texts=dataset.goal_texts, env_name=dataset.env_name, env_kwargs=dict(args.get("env_kwargs") or {}),
     )
     return cls(config, features, dataset.low_dim_stats()), dataset
+
+
+def start_from(checkpoint: str, policy_name: str, dataset_paths: list[str],
+               obs_keys: list[str] | None = None) -> tuple[Policy, WindowDataset]:
+    """A saved policy to train on (fine-tuning) and the windows of a dataset it can read: the checkpoint's
+    config, weights and normalisation stats are kept; anything the dataset gives differently is one error."""
+    policy = load_policy(checkpoint)
+    if policy_name != policy.name:
+        raise CheckpointError(f"train.init={checkpoint}: a {policy.name} policy; give policy={policy.name}")
+    dataset = WindowDataset(dataset_paths, type(policy).window_for(policy.config), obs_keys=obs_keys)
+    args, features = dataset.env_args, policy.features
+    theirs = {"observations": {k: tuple(v.shape[1:]) for k, v in dataset.obs.items()},
+              "action_dim": int(args["action_dim"]), "goal_texts": tuple(dataset.goal_texts),
+              "world": (dataset.env_name, dict(args.get("env_kwargs") or {}))}
+    ours = {"observations": dict(features.obs_shapes), "action_dim": features.action_dim,
+            "goal_texts": tuple(features.goal_texts), "world": (features.env_name, dict(features.env_kwargs))}
+    for key, value in ours.items():
+        if theirs[key] != value:
+            raise CheckpointError(f"train.init={checkpoint}: the dataset's {key} ({theirs[key]}) are not the "
+                              f"checkpoint's ({value})")
+    return policy, dataset
 
 
 class PolicyTask(TrainTask):
@@ -134,7 +159,10 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
     device = resolve_device(config.device)
     ddp = Distributed.from_env(device)  # torchrun: this rank's slice of each global batch (embodied.distributed)
     device = ddp.device or device
-    policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths, config.obs_keys)
+    if config.init:
+        policy, dataset = start_from(config.init, policy_name, dataset_paths, config.obs_keys)
+    else:
+        policy, dataset = build_policy(policy_name, policy_overrides, dataset_paths, config.obs_keys)
     policy.to(device).train()
     ema = copy.deepcopy(policy).eval().requires_grad_(False) if config.ema_decay > 0 else None
     task = PolicyTask(policy, ema, dataset, config, ddp, out)

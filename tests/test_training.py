@@ -41,3 +41,29 @@ def test_checkpoint_is_self_contained(crafter_dataset, tmp_path):
     obs = {"rgb": np.zeros((64, 64, 3), np.uint8), "inventory": np.zeros(16, np.uint8)}
     policy.reset(seed=0)
     assert 0 <= policy.select_action(obs, goal_id=0) < 17
+
+
+def test_fine_tuning_starts_from_a_checkpoint_and_keeps_its_network(crafter_dataset, tmp_path):
+    import dataclasses
+
+    import pytest
+    import torch
+
+    from embodied.types import CheckpointError
+
+    train([crafter_dataset], "transformer", TINY, _config(20), str(tmp_path / "base"))
+    base = load_policy(tmp_path / "base" / "policy")
+    config = dataclasses.replace(_config(10), init=str(tmp_path / "base" / "policy"), lr=1e-9, warmup_steps=0)
+    tuned_run = train([crafter_dataset], "transformer", {"dim": 64}, config, str(tmp_path / "tuned"))
+    tuned = load_policy(tmp_path / "tuned" / "policy")
+    assert tuned.config == base.config  # the checkpoint's network, not the overrides
+    assert tuned.stats.keys() == base.stats.keys()
+    for name, weight in base.state_dict().items():  # a learning rate of 1e-9 leaves the checkpoint's weights
+        torch.testing.assert_close(tuned.state_dict()[name], weight, atol=1e-5, rtol=0)
+    fresh = train([crafter_dataset], "transformer", TINY, _config(10), str(tmp_path / "fresh"))
+    assert tuned_run.history[0]["loss"] < fresh.history[0]["loss"]  # it starts where the checkpoint was
+    with pytest.raises(CheckpointError, match="policy=transformer"):
+        train([crafter_dataset], "diffusion", {}, config, str(tmp_path / "wrong"))
+    with pytest.raises(CheckpointError, match="observations"):
+        train([crafter_dataset], "transformer", {}, dataclasses.replace(config, obs_keys=["inventory"]),
+              str(tmp_path / "fewer_keys"))

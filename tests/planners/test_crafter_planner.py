@@ -36,6 +36,27 @@ def test_iron_tools_need_a_furnace_and_coal():
     assert "collect coal" in plan
 
 
+def test_iron_tools_get_their_stations_where_the_iron_was_found():
+    planner = SymbolicPlanner("crafter")
+    assert texts(planner.plan("make an iron pickaxe", {"inventory": {}})) == [
+        "collect 7 wood", "place table", "make wood pickaxe", "collect 5 stone", "make stone pickaxe", "collect coal",
+        "collect iron", "place table", "place furnace", "make iron pickaxe"]
+    two = texts(planner.plan("make iron pickaxe and make iron sword", {"inventory": {}}))
+    assert two[-5:] == ["collect 2 iron", "place table", "place furnace", "make iron pickaxe", "make iron sword"]
+    with_stations = {"inventory": {"wood": 1, "coal": 1, "iron": 1}, "nearby": ["table", "furnace"]}
+    assert texts(planner.plan("make an iron pickaxe", with_stations)) == ["make iron pickaxe"]
+    asked = texts(planner.plan("place a furnace, then make an iron pickaxe", {"inventory": {}}))
+    assert asked.index("place furnace") < asked.index("collect iron")  # the furnace where the instruction put it
+    held = {"inventory": {"wood": 3, "wood_pickaxe": 1, "stone_pickaxe": 1, "stone": 4}, "nearby": ["table"]}
+    plan = texts(planner.plan("make iron pickaxe", held))  # the table from the wood it holds
+    assert sorted(plan[:2]) == ["collect coal", "collect iron"]
+    assert plan[2:] == ["place table", "place furnace", "make iron pickaxe"]
+    short = {"inventory": {"wood": 2, "wood_pickaxe": 1, "stone_pickaxe": 1, "stone": 4}, "nearby": ["table"]}
+    plan = texts(planner.plan("make iron pickaxe", short))  # too little wood for a second table: as expanded
+    assert "place table" not in plan and plan[-2:] == ["place furnace", "make iron pickaxe"]
+    assert texts(planner.plan("make a stone pickaxe", {"inventory": {}}))[-1] == "make stone pickaxe"
+
+
 @pytest.mark.parametrize("instruction", ["fly to the moon", "", "collect 3 tables"])
 def test_instructions_it_cannot_understand_are_invalid(instruction):
     with pytest.raises(InvalidPlanError):

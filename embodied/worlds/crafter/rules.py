@@ -260,8 +260,6 @@ def stations_where_far_materials_are(steps: list[Subgoal], observation: dict[str
     furnaces = [step for step in steps[:uses[0]] if step.skill == "place_furnace"]
     moved = [*head, *(steps[i] for i in far), *furnaces, *steps[uses[0]:]]
     changed = _table_where_needed(moved)
-    if changed is None:
-        return steps
     try:
         simulate(changed, observation)
     except InvalidPlanError:
@@ -277,8 +275,9 @@ def _stations_needed(step: Subgoal) -> tuple[str, ...]:
     return ("table",) if step.skill == "place_furnace" else ()
 
 
-def _table_where_needed(steps: list[Subgoal]) -> list[Subgoal] | None:
-    """A new table before a step that needs one after a far collection; None if the wood does not fit."""
+def _table_where_needed(steps: list[Subgoal]) -> list[Subgoal]:
+    """A new table before a step that needs one after a far collection, its wood added to the first wood
+    collection (or taken from the inventory: `simulate` checks the plan after)."""
     out: list[Subgoal] = []
     extra_wood, table_here = 0, False
     for step in steps:
@@ -292,9 +291,6 @@ def _table_where_needed(steps: list[Subgoal]) -> list[Subgoal] | None:
             table_here = False
         out.append(step)
     wood = next((i for i, s in enumerate(out) if s.skill == "collect_wood"), None)
-    if extra_wood == 0:
-        return out
-    if wood is None or int(out[wood].arg("count", 1)) + extra_wood > MAX_ITEM["wood"]:
-        return None
-    out[wood] = vocab.make_subgoal("collect_wood", int(out[wood].arg("count", 1)) + extra_wood)
+    if extra_wood and wood is not None:
+        out[wood] = vocab.make_subgoal("collect_wood", int(out[wood].arg("count", 1)) + extra_wood)
     return out

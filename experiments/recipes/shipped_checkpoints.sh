@@ -10,7 +10,7 @@
 # thread (OMP_NUM_THREADS=1).
 # Crafter records with two workers (WORKERS=1 for an exact rerun, ~2x slower): the shipped Crafter weights come
 # from such a recording, so a rerun gives a policy of the same recipe, not the same bits.
-# On the 2-core CPU: Crafter ~100 min (demos ~35 with two workers, training ~55 beside other jobs, evaluations;
+# On the 2-core CPU: Crafter ~150 min (demos ~35 + 15 with two workers, training ~100 + 35, evaluations;
 # 2026-12-07); loaded: tabletop 175 s, ~540 s, 58 s;
 # kitchen ~9 min collect (two processes; one: ~17) + ~22 min training, eval ~2 min.
 set -euo pipefail
@@ -30,11 +30,14 @@ declare -A EVAL_ARGS=([crafter]="instruction=make a stone pickaxe" [tabletop]="i
 crafter() {  # the open-ended agent (embodied/BENCHMARKS.md, "The learned agent, 2026-12-07"): 800 whole episodes
   # under the curriculum + 1,000 instruction demos by the expert that knows only what was seen, the transformer
   # (dim 256, 3 layers) on inventory + semantic + memory, 40,000 steps resumed to 80,000 (open-ended 28.6% on
-  # seeds 10000-10099 under the curriculum with the furnace after the plant); exported in float16 (5.5 MB)
-  rm -rf "$OUT/crafter_open_ended"
+  # seeds 10000-10099); then fine-tuned 20,000 steps on demos by the expert that tunnels for coal and iron
+  # (experiments/recipes/crafter_iron.sh; open-ended 31.8% on 10000-10199); exported in float16 (5.5 MB)
+  rm -rf "$OUT/crafter_open_ended" "$OUT/crafter_iron"
   OUT="$OUT/crafter_open_ended" EVAL_EPISODES=100 PYTHON="$PYTHON" OPEN_EPISODES=800 STEPS=40000 RESUME_STEPS=80000 \
     POLICY_ARGS="policy.dim=256 policy.layers=3" bash experiments/recipes/crafter_open_ended.sh
-  mkdir -p "$OUT/run_crafter" && cp -r "$OUT/crafter_open_ended/run_open_ended/policy" "$OUT/run_crafter/policy"
+  OUT="$OUT/crafter_iron" INIT="$OUT/crafter_open_ended/run_open_ended/policy" PYTHON="$PYTHON" \
+    bash experiments/recipes/crafter_iron.sh
+  mkdir -p "$OUT/run_crafter" && cp -r "$OUT/crafter_iron/run_iron/policy" "$OUT/run_crafter/policy"
 }
 
 tabletop() {  # DART demos (labels = the expert's intended action); bins_ar (each action dimension drawn given the

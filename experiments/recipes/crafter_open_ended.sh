@@ -9,7 +9,8 @@
 #   OPEN_EPISODES=800 STEPS=40000 RESUME_STEPS=0 POLICY_ARGS="policy.dim=256 policy.layers=3" \
 #     bash experiments/recipes/crafter_open_ended.sh  # the wider network: 24.6% held-out (~55 min of training)
 #   OPEN_EPISODES=800 POLICY_ARGS="policy.dim=256 policy.layers=3" bash experiments/recipes/crafter_open_ended.sh
-#     # the shipped policy since 2026-12-07: the same resumed to 80,000 steps (~100 min of training): 28.6% held-out
+#     # the policy shipped on the afternoon of 2026-12-07 (crafter_iron.sh fine-tunes it into today's): the same
+#     # resumed to 80,000 steps (~100 min of training): 28.6% held-out
 #     # (the shipped one was trained on demos recorded before the curriculum put the furnace after the plant; a
 #     # fresh run records them under today's curriculum)
 #   ROUNDS=2 bash experiments/recipes/crafter_open_ended.sh   # then two DAgger rounds (~8 min each)

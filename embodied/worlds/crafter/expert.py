@@ -31,9 +31,10 @@ Cell = tuple[int, int]
 class CrafterExpert(Expert):
     """Solves Crafter subgoals from `env._world` / `env._player` (privileged state).
 
-    collect: walk next to the nearest source material and hit it; place: face a free cell of the
-    right material and place; make: walk next to the required stations and craft; creatures: chase
-    and hit; wake up: sleep. With `noise` > 0 a random move replaces the action with that probability.
+    collect: walk next to the nearest source material and hit it (coal, iron and diamond: by the cheapest route
+    that may dig through stone; the expert that knows only what was seen explores unseen rock for them); place:
+    face a free cell of the right material and place; make: walk next to the required stations and craft;
+    creatures: chase and hit; wake up: sleep. With `noise` > 0 a random move replaces the action with that probability.
     """
 
     def __init__(self, env: Any, noise: float = 0.0, seed: int | None = None) -> None:

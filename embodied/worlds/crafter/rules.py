@@ -4,7 +4,8 @@ The graph comes from `crafter.constants` (collect requirements, place costs, mak
 stations they need), so it cannot drift from the simulator. Planning expands the target's
 requirements against the current inventory, then hoists and merges tool-free collection steps so
 "make a stone pickaxe" from nothing becomes: collect 4 wood, place table, make wood pickaxe,
-collect stone, make stone pickaxe.
+collect stone, make stone pickaxe. Plans that use a furnace gather coal and iron after the stone pickaxe and
+place the furnace (and a new table) where the iron was found (`stations_where_far_materials_are`).
 """
 
 from __future__ import annotations

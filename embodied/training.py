@@ -82,13 +82,18 @@ def build_policy(name: str, overrides: dict[str, Any], dataset_paths: list[str],
     cls = policy_class(name)
     config = cls.config_class(**overrides)
     dataset = WindowDataset(dataset_paths, cls.window_for(config), obs_keys=obs_keys)
+    return cls(config, dataset_features(dataset), dataset.low_dim_stats()), dataset
+
+
+def dataset_features(dataset: WindowDataset) -> Features:
+    """The shapes and vocabularies a dataset gives a policy."""
     args = dataset.env_args
-    features = Features(
+    return Features(
         obs_shapes={k: tuple(v.shape[1:]) for k, v in dataset.obs.items()},
         action_dim=int(args["action_dim"]), discrete=bool(args["discrete"]),
-        goal_texts=dataset.goal_texts, env_name=dataset.env_name, env_kwargs=dict(args.get("env_kwargs") or {}),
+        goal_texts=tuple(dataset.goal_texts), env_name=dataset.env_name,
+        env_kwargs=dict(args.get("env_kwargs") or {}),
     )
-    return cls(config, features, dataset.low_dim_stats()), dataset
 
 
 def start_from(checkpoint: str, policy_name: str, dataset_paths: list[str],
@@ -99,17 +104,16 @@ def start_from(checkpoint: str, policy_name: str, dataset_paths: list[str],
     if policy_name != policy.name:
         raise CheckpointError(f"train.init={checkpoint}: a {policy.name} policy; give policy={policy.name}")
     dataset = WindowDataset(dataset_paths, type(policy).window_for(policy.config), obs_keys=obs_keys)
-    args, features = dataset.env_args, policy.features
-    theirs = {"observations": {k: tuple(v.shape[1:]) for k, v in dataset.obs.items()},
-              "action_dim": int(args["action_dim"]), "goal_texts": tuple(dataset.goal_texts),
-              "world": (dataset.env_name, dict(args.get("env_kwargs") or {}))}
-    ours = {"observations": dict(features.obs_shapes), "action_dim": features.action_dim,
-            "goal_texts": tuple(features.goal_texts), "world": (features.env_name, dict(features.env_kwargs))}
-    for key, value in ours.items():
-        if theirs[key] != value:
-            raise CheckpointError(f"train.init={checkpoint}: the dataset's {key} ({theirs[key]}) are not the "
-                              f"checkpoint's ({value})")
+    theirs, ours = dataset_features(dataset), policy.features
+    for key in _FEATURE_WORDS:
+        if getattr(theirs, key) != getattr(ours, key):
+            raise CheckpointError(f"train.init={checkpoint}: the dataset's {_FEATURE_WORDS[key]} "
+                                  f"({getattr(theirs, key)}) are not the checkpoint's ({getattr(ours, key)})")
     return policy, dataset
+
+
+_FEATURE_WORDS = {"obs_shapes": "observations", "action_dim": "action_dim", "discrete": "discrete actions",
+                  "goal_texts": "goal_texts", "env_name": "world", "env_kwargs": "world settings"}
 
 
 class PolicyTask(TrainTask):

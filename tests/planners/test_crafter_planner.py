@@ -54,6 +54,10 @@ def test_iron_tools_get_their_stations_where_the_iron_was_found():
     short = {"inventory": {"wood": 2, "wood_pickaxe": 1, "stone_pickaxe": 1, "stone": 4}, "nearby": ["table"]}
     plan = texts(planner.plan("make iron pickaxe", short))  # too little wood for a second table: as expanded
     assert "place table" not in plan and plan[-2:] == ["place furnace", "make iron pickaxe"]
+    at_table = {"inventory": {"wood": 8, "wood_pickaxe": 1}, "nearby": ["table"]}  # the table in reach is used
+    assert texts(planner.plan("make an iron pickaxe", at_table)) == [
+        "collect 5 stone", "make stone pickaxe", "collect coal", "collect iron", "place table", "place furnace",
+        "make iron pickaxe"]
     assert texts(planner.plan("make a stone pickaxe", {"inventory": {}}))[-1] == "make stone pickaxe"
 
 

@@ -260,7 +260,7 @@ def stations_where_far_materials_are(steps: list[Subgoal], observation: dict[str
     head = [step for i, step in enumerate(steps[:uses[0]]) if i not in far and step.skill != "place_furnace"]
     furnaces = [step for step in steps[:uses[0]] if step.skill == "place_furnace"]
     moved = [*head, *(steps[i] for i in far), *furnaces, *steps[uses[0]:]]
-    changed = _table_where_needed(moved)
+    changed = _table_where_needed(moved, "table" in _State.from_observation(observation).stations)
     try:
         simulate(changed, observation)
     except InvalidPlanError:
@@ -276,11 +276,12 @@ def _stations_needed(step: Subgoal) -> tuple[str, ...]:
     return ("table",) if step.skill == "place_furnace" else ()
 
 
-def _table_where_needed(steps: list[Subgoal]) -> list[Subgoal]:
-    """A new table before a step that needs one after a far collection, its wood added to the first wood
-    collection (or taken from the inventory: `simulate` checks the plan after)."""
+def _table_where_needed(steps: list[Subgoal], table_here: bool) -> list[Subgoal]:
+    """A new table before a step that needs one after a far collection (`table_here`: one is in reach at the
+    start), its wood added to the first wood collection (or taken from the inventory: `simulate` checks the
+    plan after)."""
     out: list[Subgoal] = []
-    extra_wood, table_here = 0, False
+    extra_wood = 0
     for step in steps:
         if step.skill == "place_table":
             table_here = True

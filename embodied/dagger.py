@@ -66,6 +66,7 @@ class DaggerConfig:
     device: str = "cpu"  # where the policy runs during rollouts and evaluation
     open_ended: bool = False  # Crafter: whole-episode rollouts under the curriculum, rounds scored by Crafter score
     max_steps: int = 10_000  # open_ended: episode length cap of the rollouts and the evaluation
+    eval_workers: int = 1  # envs in processes for each round's evaluation (embodied.rollouts)
 
 
 class ExpertLabeller:
@@ -133,7 +134,8 @@ def run_dagger(config: DaggerConfig, policy_name: str, policy_overrides: dict[st
     if not os.path.exists(aggregate):
         _copy_dataset(config.dataset, aggregate)
     if config.init:  # the policy is the given run's (also when resuming)
-        policy_name, policy_overrides = _start_from(config.init, run_dir)
+        policy_name, policy_overrides, trained_with = _start_from(config.init, run_dir)
+        train_config = _continue_settings(train_config, trained_with, run_dir)
     if "first_seed" not in state:  # fixed at the start, so a resumed run draws the same seeds
         state["first_seed"] = _first_seed(config, aggregate)
         state["base_steps"] = _trained_steps(run_dir) if config.init else train_config.steps
@@ -169,7 +171,7 @@ def _evaluate_round(config: DaggerConfig, run_dir: str, round_index: int) -> dic
         checkpoint=run_dir, episodes=config.eval_episodes, seed=EVAL_SEED,
         instruction=config.eval_instruction or config.instruction, takeover=False, max_replans=config.max_replans,
         out=os.path.join(config.out, f"eval_round_{round_index}.json"), device=config.device,
-        open_ended=config.open_ended, max_steps=config.max_steps)
+        open_ended=config.open_ended, max_steps=config.max_steps, workers=config.eval_workers)
     if config.open_ended:
         from embodied.open_ended import evaluate_open_ended
 
@@ -253,8 +255,9 @@ def _first_seed(config: DaggerConfig, aggregate: str) -> int:
     return first
 
 
-def _start_from(init: str, run_dir: str) -> tuple[str, dict[str, Any]]:
-    """Copy a finished training run (run.json, checkpoints/last.pt, policy/) to continue it (once); its policy."""
+def _start_from(init: str, run_dir: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Copy a finished training run (run.json, checkpoints/last.pt, policy/) to continue it (once); its policy
+    name, policy settings and train settings."""
     run_json = os.path.join(init, "run.json")
     if not os.path.exists(os.path.join(init, "checkpoints", "last.pt")) or not os.path.exists(run_json):
         raise DaggerError(f"init={init}: not a training run directory (needs run.json and checkpoints/last.pt)")
@@ -263,7 +266,19 @@ def _start_from(init: str, run_dir: str) -> tuple[str, dict[str, Any]]:
         os.replace(run_dir + ".partial", run_dir)
     with open(os.path.join(run_dir, "run.json")) as handle:
         run = json.load(handle)
-    return str(run["policy"]), dict(run.get("policy_config") or {})
+    return str(run["policy"]), dict(run.get("policy_config") or {}), dict(run.get("train") or {})
+
+
+def _continue_settings(train_config: TrainConfig, trained_with: dict[str, Any], run_dir: str) -> TrainConfig:
+    """Train settings that continue a given run: one that was itself a fine-tune (train.init) is rebuilt from its
+    own exported policy, the network its checkpoint fits (its policy.* settings do not describe that network);
+    its observation keys are kept unless train.obs_keys names others."""
+    changes: dict[str, Any] = {}
+    if trained_with.get("init") and not train_config.init:
+        changes["init"] = os.path.join(run_dir, "policy")
+    if train_config.obs_keys is None and trained_with.get("obs_keys"):
+        changes["obs_keys"] = list(trained_with["obs_keys"])
+    return dataclasses.replace(train_config, **changes)
 
 
 def _trained_steps(run_dir: str) -> int:

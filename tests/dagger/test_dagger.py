@@ -136,3 +136,26 @@ def test_open_ended_dagger_rolls_out_whole_episodes_and_scores_rounds(tmp_path):
         rollout = read_episode(file, names[-1])
     assert len(rollout) <= 60 and rollout.instruction == "unlock as many achievements as you can"
     assert len(set(rollout.subgoals)) >= 2  # the curriculum moved on: several subgoals in one episode
+
+
+@pytest.mark.slow
+def test_dagger_continues_a_fine_tuned_run_with_its_network_and_observation_keys(tmp_path):
+    from embodied.training import TrainConfig, train
+    from policies.base import load_policy
+
+    collect(CollectConfig(env="crafter", episodes=2, out=str(tmp_path / "X.hdf5"), workers=1, noise=0.0,
+                          instruction="make a wood pickaxe", env_kwargs={"max_subgoal_steps": 25}))
+    data = [str(tmp_path / "X.hdf5")]
+    network = {"dim": 48, "layers": 1, "heads": 2, "image_channels": 8}
+    settings = TrainConfig(steps=5, batch_size=16, device="cpu", obs_keys=["inventory"])
+    train(data, "transformer", network, settings, str(tmp_path / "BASE"))
+    # the fine-tune's run.json records policy.* settings (here TINY's dim 32) that are not its network's (dim 48)
+    tiny = {"dim": 32, "layers": 1, "heads": 2, "image_channels": 8}
+    train(data, "transformer", tiny, TrainConfig(steps=10, batch_size=16, device="cpu", obs_keys=["inventory"],
+                                                  init=str(tmp_path / "BASE" / "policy")), str(tmp_path / "FT"))
+    run = dagger(tmp_path, f"init={tmp_path / 'FT'}", "rounds=1", "beta=0.5")
+    assert run.returncode == 0, run.stderr
+    rows = json.loads((tmp_path / "RUN" / "dagger.json").read_text())["rounds"]
+    assert [row["round"] for row in rows] == [0, 1] and rows[1]["train_steps"] == 20 and rows[1]["dagger_steps"] > 0
+    last = load_policy(tmp_path / "RUN" / "policy_round_1")
+    assert last.config.dim == 48 and set(last.features.obs_shapes) == {"inventory"}

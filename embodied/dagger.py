@@ -66,6 +66,9 @@ class DaggerConfig:
     device: str = "cpu"  # where the policy runs during rollouts and evaluation
     open_ended: bool = False  # Crafter: whole-episode rollouts under the curriculum, rounds scored by Crafter score
     max_steps: int = 10_000  # open_ended: episode length cap of the rollouts and the evaluation
+    # each round's training gets its own warm-up and cosine from train.lr (false: one schedule stretched over the
+    # rounds, whose tail is a tenth of train.lr or less: the rounds barely move a long run's weights)
+    restart_schedule: bool = False
     eval_workers: int = 1  # envs in processes for each round's evaluation (embodied.rollouts)
 
 
@@ -155,7 +158,9 @@ def run_dagger(config: DaggerConfig, policy_name: str, policy_overrides: dict[st
                 raise DaggerError(f"round {round_index} would roll out on evaluation seeds (>= {EVAL_SEED})")
             _rollouts(config, run_dir, aggregate, seeds, beta, round_index)
         steps = base_steps + round_index * config.steps_per_round
-        train([aggregate], policy_name, policy_overrides, dataclasses.replace(train_config, steps=steps), run_dir)
+        start = steps - config.steps_per_round if config.restart_schedule and round_index else 0
+        train([aggregate], policy_name, policy_overrides,
+              dataclasses.replace(train_config, steps=steps, schedule_start=start), run_dir)
         metrics = _evaluate_round(config, run_dir, round_index)
         kept = os.path.join(config.out, f"policy_round_{round_index}")  # each round's policy, to pick the best
         shutil.copytree(os.path.join(run_dir, "policy"), kept, dirs_exist_ok=True)

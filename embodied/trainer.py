@@ -36,6 +36,7 @@ class LoopSettings:
     weight_decay: float = 0.0
     warmup_steps: int = 0
     lr_floor: float = 0.0  # the cosine decays to lr_floor * lr
+    schedule_start: int = 0  # the step the warm-up and the cosine start from (a later stage gets its own schedule)
     grad_clip: float = 1.0
     checkpoint_every: int = 500
     checkpoint_seconds: float = 0.0  # also checkpoint when this long has passed since the last one (0: off)
@@ -155,11 +156,13 @@ def _step(loop: _Loop, settings: LoopSettings, step: int) -> dict[str, float]:
 
 
 def lr_factor(settings: LoopSettings):
-    """Linear warm-up over `warmup_steps`, then cosine decay from 1 to `lr_floor` at `steps`."""
+    """From `schedule_start`: linear warm-up over `warmup_steps`, then cosine decay from 1 to `lr_floor` at `steps`."""
     def factor(step: int) -> float:
+        step = max(0, step - settings.schedule_start)
         if step < settings.warmup_steps:
             return (step + 1) / settings.warmup_steps
-        progress = (step - settings.warmup_steps) / max(1, settings.steps - settings.warmup_steps)
+        span = settings.steps - settings.schedule_start - settings.warmup_steps
+        progress = (step - settings.warmup_steps) / max(1, span)
         return settings.lr_floor + (1 - settings.lr_floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
     return factor
 

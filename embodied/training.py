@@ -49,10 +49,17 @@ class TrainConfig:
     # a policy checkpoint to start from (fine-tuning): its network, weights and normalisation stats (policy.*
     # settings other than the name are not used); the dataset must give the same observations, actions and goals
     init: str | None = None
+    # a step labelled on a DAgger rollout (source "dagger") is drawn this many times as often as a demonstration
+    # step: the rollouts of one round are a few percent of a large demonstration set
+    dagger_weight: float = 1.0
+    # the step the warm-up and cosine start from: a run resumed for more steps (a DAgger round) gets a schedule of
+    # its own instead of the old one's tail (0: one schedule over all `steps`)
+    schedule_start: int = 0
 
     def __post_init__(self) -> None:
-        check_ranges(self, "train", positive=("steps", "batch_size", "lr", "checkpoint_every", "log_every"),
-                     non_negative=("weight_decay", "warmup_steps", "grad_clip", "checkpoint_seconds"),
+        check_ranges(self, "train",
+                     positive=("steps", "batch_size", "lr", "checkpoint_every", "log_every", "dagger_weight"),
+                     non_negative=("weight_decay", "warmup_steps", "grad_clip", "checkpoint_seconds", "schedule_start"),
                      unit=("ema_decay",))
 
 
@@ -125,7 +132,7 @@ class PolicyTask(TrainTask):
         self.is_main = ddp.is_main
         self.rng = np.random.default_rng(config.seed)
         self.model = ddp.wrap(policy)
-        self._batches = ddp.shard(dataset.batches(config.batch_size, self.rng))
+        self._batches = ddp.shard(dataset.batches(config.batch_size, self.rng, config.dagger_weight))
 
     def parameters(self) -> list[torch.nn.Parameter]:
         return list(self.policy.parameters())
@@ -175,7 +182,7 @@ def train(dataset_paths: list[str], policy_name: str, policy_overrides: dict[str
         _write_run_json(out, dataset_paths, policy_name, policy_overrides, config)
     settings = LoopSettings(
         steps=config.steps, lr=config.lr, weight_decay=config.weight_decay, warmup_steps=config.warmup_steps,
-        grad_clip=config.grad_clip, checkpoint_every=config.checkpoint_every,
+        grad_clip=config.grad_clip, schedule_start=config.schedule_start, checkpoint_every=config.checkpoint_every,
         checkpoint_seconds=config.checkpoint_seconds, log_every=config.log_every, amp=config.amp,
         device=device.type, name=f"train {policy_name}")
     try:

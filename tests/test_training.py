@@ -2,6 +2,7 @@ import csv
 import os
 
 import numpy as np
+import pytest
 
 from embodied.training import TrainConfig, train
 from policies.base import load_policy
@@ -67,3 +68,14 @@ def test_fine_tuning_starts_from_a_checkpoint_and_keeps_its_network(crafter_data
     with pytest.raises(CheckpointError, match="observations"):
         train([crafter_dataset], "transformer", {}, dataclasses.replace(config, obs_keys=["inventory"]),
               str(tmp_path / "fewer_keys"))
+
+
+def test_schedule_start_gives_a_later_stage_its_own_warm_up_and_cosine():
+    from embodied.trainer import LoopSettings, lr_factor
+
+    whole = lr_factor(LoopSettings(steps=200, lr=1.0, warmup_steps=10))
+    stage = lr_factor(LoopSettings(steps=200, lr=1.0, warmup_steps=10, schedule_start=100))
+    assert whole(150) < 0.25 and whole(199) < 0.01  # one schedule: a resumed stage trains at its tail
+    assert stage(100) == pytest.approx(0.1) and stage(109) == pytest.approx(1.0)  # warm-up again from step 100
+    assert stage(110) == pytest.approx(1.0) and stage(155) == pytest.approx(0.5)  # the cosine over 110..200
+    assert stage(200) == pytest.approx(0.0, abs=1e-9) and stage(50) == whole(0)

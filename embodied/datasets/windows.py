@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embodied.datasets.hdf5 import DatasetError, demo_names, env_args, goal_texts, open_dataset
+from embodied.datasets.hdf5 import DatasetError, demo_names, env_args, goal_texts, open_dataset, step_sources
 from embodied.datasets.stats import MinMax
 from embodied.datasets.validate import unreadable
 from embodied.types import OBS_RGB
@@ -53,7 +53,7 @@ class WindowDataset:
             raise DatasetError("no dataset files given")
         self.spec = spec
         columns: dict[str, list[np.ndarray]] = {}
-        actions, goal_ids, starts, ends = [], [], [], []
+        actions, goal_ids, starts, ends, dagger = [], [], [], [], []
         offset = 0
         self.env_args, self.goal_texts = None, None
         for path in paths:
@@ -71,6 +71,7 @@ class WindowDataset:
                     for key in keys:
                         columns.setdefault(key, []).append(demo["obs"][key][()])
                     actions.append(demo["actions"][()])
+                    dagger.append(np.asarray(step_sources(file, name)) == "dagger")
                     goal_ids.append(demo["subgoal_ids"][()].astype(np.int64))
                     segment_start, segment_end = _segments(goal_ids[-1])
                     starts.append(segment_start + offset)
@@ -78,6 +79,7 @@ class WindowDataset:
                     offset += len(actions[-1])
         self.obs = {key: np.concatenate(parts) for key, parts in columns.items()}
         self.actions = np.concatenate(actions)
+        self.from_dagger = np.concatenate(dagger)  # per step: labelled by the expert on a DAgger rollout
         self.goal_ids = np.concatenate(goal_ids)
         self.segment_start = np.concatenate(starts)
         self.segment_end = np.concatenate(ends)
@@ -122,10 +124,16 @@ class WindowDataset:
             batch["goal_rgb"] = self.obs[OBS_RGB][self.segment_end[indices] - 1]
         return batch
 
-    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[dict[str, np.ndarray]]:
-        """Endless random batches."""
+    def batches(self, batch_size: int, rng: np.random.Generator,
+                dagger_weight: float = 1.0) -> Iterator[dict[str, np.ndarray]]:
+        """Endless random batches; a step labelled on a DAgger rollout is drawn `dagger_weight` times as often as
+        a demonstration's (1: uniform over steps, the same draws as before the option existed)."""
+        if dagger_weight == 1.0 or not self.from_dagger.any():
+            while True:
+                yield self.batch(rng.integers(0, len(self), size=batch_size))
+        cumulative = np.cumsum(np.where(self.from_dagger, dagger_weight, 1.0))
         while True:
-            yield self.batch(rng.integers(0, len(self), size=batch_size))
+            yield self.batch(np.searchsorted(cumulative, rng.random(batch_size) * cumulative[-1], side="right"))
 
     def low_dim_stats(self) -> dict[str, MinMax]:
         """Min/max of every non-image observation key, and of continuous actions."""

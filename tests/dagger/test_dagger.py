@@ -1,6 +1,7 @@
 """`embodied dagger` end to end on a tiny Crafter run: the dataset grows with expert-labelled `dagger` steps,
 dagger.json has a row per round, and a second run resumes without redoing finished rounds."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -153,9 +154,13 @@ def test_dagger_continues_a_fine_tuned_run_with_its_network_and_observation_keys
     tiny = {"dim": 32, "layers": 1, "heads": 2, "image_channels": 8}
     train(data, "transformer", tiny, TrainConfig(steps=10, batch_size=16, device="cpu", obs_keys=["inventory"],
                                                   init=str(tmp_path / "BASE" / "policy")), str(tmp_path / "FT"))
-    run = dagger(tmp_path, f"init={tmp_path / 'FT'}", "rounds=1", "beta=0.5")
+    run = dagger(tmp_path, f"init={tmp_path / 'FT'}", "rounds=1", "beta=0.5", "restart_schedule=true",
+                 "train.dagger_weight=3")
     assert run.returncode == 0, run.stderr
     rows = json.loads((tmp_path / "RUN" / "dagger.json").read_text())["rounds"]
     assert [row["round"] for row in rows] == [0, 1] and rows[1]["train_steps"] == 20 and rows[1]["dagger_steps"] > 0
     last = load_policy(tmp_path / "RUN" / "policy_round_1")
     assert last.config.dim == 48 and set(last.features.obs_shapes) == {"inventory"}
+    with open(tmp_path / "RUN" / TRAIN_DIR / "log.csv") as handle:
+        rates = {int(row["step"]): float(row["lr"]) for row in csv.DictReader(handle)}
+    assert rates[20] == pytest.approx(3e-4 * 11 / 100)  # round 1 warms up again from step 10 (not 21 / 100)

@@ -26,6 +26,7 @@ from embodied.ranges import check_ranges
 from embodied.trainer import LoopSettings, TrainTask, fit
 from embodied.types import CheckpointError
 from policies.base import Features, Policy, load_policy, policy_class
+from policies.grow import with_new_inputs
 
 
 @dataclass
@@ -106,12 +107,17 @@ def dataset_features(dataset: WindowDataset) -> Features:
 def start_from(checkpoint: str, policy_name: str, dataset_paths: list[str],
                obs_keys: list[str] | None = None) -> tuple[Policy, WindowDataset]:
     """A saved policy to train on (fine-tuning) and the windows of a dataset it can read: the checkpoint's
-    config, weights and normalisation stats are kept; anything the dataset gives differently is one error."""
+    config, weights and normalisation stats are kept; low-dim observation keys the checkpoint lacks are added
+    (policies/grow.py); anything else the dataset gives differently is one error."""
     policy = load_policy(checkpoint)
     if policy_name != policy.name:
         raise CheckpointError(f"train.init={checkpoint}: a {policy.name} policy; give policy={policy.name}")
     dataset = WindowDataset(dataset_paths, type(policy).window_for(policy.config), obs_keys=obs_keys)
-    theirs, ours = dataset_features(dataset), policy.features
+    theirs = dataset_features(dataset)
+    added = {key: shape for key, shape in theirs.obs_shapes.items() if key not in policy.features.obs_shapes}
+    if added:  # a new input (e.g. a new Crafter view): the policy grows zero weights for it
+        policy = with_new_inputs(policy, added, dataset.low_dim_stats(), theirs.env_kwargs, checkpoint)
+    ours = policy.features
     for key in _FEATURE_WORDS:
         if getattr(theirs, key) != getattr(ours, key):
             raise CheckpointError(f"train.init={checkpoint}: the dataset's {_FEATURE_WORDS[key]} "

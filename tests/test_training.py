@@ -79,3 +79,39 @@ def test_schedule_start_gives_a_later_stage_its_own_warm_up_and_cosine():
     assert stage(100) == pytest.approx(0.1) and stage(109) == pytest.approx(1.0)  # warm-up again from step 100
     assert stage(110) == pytest.approx(1.0) and stage(155) == pytest.approx(0.5)  # the cosine over 110..200
     assert stage(200) == pytest.approx(0.0, abs=1e-9) and stage(50) == whole(0)
+
+
+def test_fine_tuning_can_add_a_low_dim_observation_starting_from_the_same_function(tmp_path):
+    import dataclasses
+
+    import torch
+
+    from embodied.collection import CollectConfig, collect
+    from embodied.training import start_from
+
+    path = str(tmp_path / "frontier.hdf5")  # recorded with the frontier view, which the base policy does not read
+    collect(CollectConfig(env="crafter", episodes=2, out=path, workers=1, noise=0.0, instruction="make a wood pickaxe",
+                          env_kwargs={"pixels": False, "memory": True, "frontier": True, "max_subgoal_steps": 40}))
+    base_config = dataclasses.replace(_config(20), obs_keys=["inventory", "memory"])
+    train([path], "transformer", TINY, base_config, str(tmp_path / "base"))
+    base = load_policy(tmp_path / "base" / "policy").eval()
+    assert "frontier" not in base.features.obs_shapes
+
+    grown, dataset = start_from(str(tmp_path / "base" / "policy"), "transformer", [path])
+    grown.eval()
+    assert grown.features.obs_shapes["frontier"] == (3,) and grown.features.env_kwargs["frontier"] is True
+    assert grown.config == base.config and "frontier" in grown.stats
+    batch = dataset.batch(np.arange(0, len(dataset), 3))
+    without = {**batch, "obs": {k: v for k, v in batch["obs"].items() if k != "frontier"}}
+    assert np.abs(batch["obs"]["frontier"]).sum() > 0  # the new input is not all zeros
+    with torch.no_grad():  # zero weights for the new input: the grown policy is the checkpoint's function
+        torch.testing.assert_close(grown(grown.prepare(batch))[0], base(base.prepare(without))[0])
+
+    tuned_config = dataclasses.replace(_config(10), init=str(tmp_path / "base" / "policy"))
+    train([path], "transformer", {}, tuned_config, str(tmp_path / "tuned"))
+    tuned = load_policy(tmp_path / "tuned" / "policy")
+    assert set(tuned.features.obs_shapes) == {"inventory", "memory", "frontier"}
+    env = tuned.features.make_env()  # the world it acts in gives the new observation
+    obs, _ = env.reset(seed=0)
+    tuned.reset(seed=0)
+    assert "frontier" in obs and 0 <= tuned.select_action(obs, goal_id=0) < 17

@@ -9,7 +9,7 @@ import crafter
 import numpy as np
 from gymnasium import spaces
 
-from embodied.types import OBS_INVENTORY, OBS_MEMORY, OBS_RGB, OBS_SEMANTIC, Subgoal
+from embodied.types import OBS_FRONTIER, OBS_INVENTORY, OBS_MEMORY, OBS_RGB, OBS_SEMANTIC, Subgoal
 from embodied.worlds.base import SubgoalEnv
 from embodied.worlds.crafter import views, vocab, worldgen
 
@@ -55,6 +55,7 @@ class CrafterEnv(SubgoalEnv):
     generator (the same world bit for bit, the reset some 50x faster than with crafter's own).
     Observation options (embodied/worlds/crafter/views.py): `semantic=True` adds the local view as one-hot
     materials and creatures, `memory=True` the offsets to the nearest landmark of each kind seen so far,
+    `frontier=True` the offset to the nearest remembered rock next to never-seen cells (where to dig for ore),
     `pixels=False` drops `rgb` (the camera still renders for videos). `expert_knows="seen"` limits the
     scripted expert to what the agent has seen (it explores for what it has not), so that its demos and
     labels are a function of what a policy can observe; "world" (the default) lets it read the whole map.
@@ -70,6 +71,7 @@ class CrafterEnv(SubgoalEnv):
         self, size: int = 64, max_steps: int = 10000, max_subgoal_steps: int = 300,
         render_mode: str | None = "rgb_array", fast_reset: bool = True,
         pixels: bool = True, semantic: bool = False, memory: bool = False, expert_knows: str = "world",
+        frontier: bool = False,
     ) -> None:
         super().__init__()
         self.size = size
@@ -83,8 +85,11 @@ class CrafterEnv(SubgoalEnv):
         if expert_knows not in ("world", "seen"):
             raise ValueError(f"crafter: expert_knows must be 'world' or 'seen', got {expert_knows!r}")
         self.pixels, self.semantic, self.memory, self.expert_knows = pixels, semantic, memory, expert_knows
-        keep_map = memory or expert_knows == "seen"
+        self.frontier = frontier
+        keep_map = memory or frontier or expert_knows == "seen"
         self._seen = views.SeenMap(self._env._world._mat_ids) if keep_map else None
+        ids = self._env._world._mat_ids
+        self._rock_ids = (ids["stone"], ids["path"])
         self.observation_space = spaces.Dict(self._observation_spaces())
         self.action_space = spaces.Discrete(len(ACTIONS))
         self._counters_at_start: dict[str, int] = {}
@@ -99,6 +104,8 @@ class CrafterEnv(SubgoalEnv):
         if self.memory:
             edge = views.MEMORY_RANGE
             boxes[OBS_MEMORY] = spaces.Box(-edge, edge, (3 * len(views.LANDMARKS) + 3,), np.float32)
+        if self.frontier:
+            boxes[OBS_FRONTIER] = spaces.Box(-views.MEMORY_RANGE, views.MEMORY_RANGE, (3,), np.float32)
         return boxes
 
     def base_text(self, subgoal: Subgoal) -> str:
@@ -209,6 +216,8 @@ class CrafterEnv(SubgoalEnv):
             self._seen.update(self.game_world._mat_map, pos)
         if self.memory:
             obs[OBS_MEMORY] = self._seen.features(pos)
+        if self.frontier:
+            obs[OBS_FRONTIER] = self._seen.frontier(pos, self._rock_ids)
         return obs
 
     def _info(self, reward: float, crafter_info: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -6,7 +6,9 @@ symbolic observation Craftax-Symbolic offers), and a map of what the agent has s
 plant). `memory` answers "where was the nearest X I have seen?": the agent's own map of every cell that was
 ever inside its view (as it looked then), and for each landmark material the offset from the player to the
 nearest remembered cell of it, with a flag for "seen at all"; a last row points at the nearest cell never
-seen (where exploring would reveal something new). Nothing here reads beyond what was in view.
+seen (where exploring would reveal something new). `frontier` points at the nearest remembered rock (stone or a
+tunnel's path) next to never-seen cells: where the mountain goes on, and where the expert that knows only what was
+seen digs for coal, iron and diamond. Nothing here reads beyond what was in view.
 """
 
 from __future__ import annotations
@@ -52,6 +54,23 @@ class SeenMap:
         low = np.maximum(np.asarray(pos) - offset, 0)
         high = np.minimum(np.asarray(pos) - offset + VIEW, materials.shape)
         self.cells[low[0]:high[0], low[1]:high[1]] = materials[low[0]:high[0], low[1]:high[1]]
+
+    def frontier(self, pos: np.ndarray, rock_ids: tuple[int, ...]) -> np.ndarray:
+        """(3,) float32: dx, dy to the nearest remembered rock cell (`rock_ids`) with a never-seen cell beside it
+        (clipped to +-MEMORY_RANGE), and 1; zeros when there is none."""
+        unseen = self.cells == UNSEEN
+        beside = np.zeros_like(unseen)
+        beside[1:] |= unseen[:-1]
+        beside[:-1] |= unseen[1:]
+        beside[:, 1:] |= unseen[:, :-1]
+        beside[:, :-1] |= unseen[:, 1:]
+        xs, ys = np.nonzero(np.isin(self.cells, rock_ids) & beside)
+        if len(xs) == 0:
+            return np.zeros(3, dtype=np.float32)
+        dx, dy = xs - int(pos[0]), ys - int(pos[1])
+        nearest = int(np.argmin(np.abs(dx) + np.abs(dy)))
+        return np.array([np.clip(dx[nearest], -MEMORY_RANGE, MEMORY_RANGE),
+                         np.clip(dy[nearest], -MEMORY_RANGE, MEMORY_RANGE), 1.0], dtype=np.float32)
 
     def features(self, pos: np.ndarray) -> np.ndarray:
         """(3 * (len(LANDMARKS) + 1),) float32: per landmark dx, dy to its nearest remembered cell (clipped to

@@ -45,12 +45,10 @@ def _widened_state(policy: Policy, grown: Policy, first: torch.nn.Linear) -> dic
     name = next(n for n, p in policy.named_parameters() if p is first.weight)
     old_columns = _columns(policy.observation_encoder.low_dim_keys, policy.features.obs_shapes)
     weight = torch.zeros_like(grown.state_dict()[name])
-    start = 0
-    for key in grown.observation_encoder.low_dim_keys:
-        width = math.prod(grown.features.obs_shapes[key])
+    new_columns = _columns(grown.observation_encoder.low_dim_keys, grown.features.obs_shapes)
+    for key, columns in new_columns.items():
         if key in old_columns:
-            weight[:, start:start + width] = state[name][:, old_columns[key]]
-        start += width
+            weight[:, columns] = state[name][:, old_columns[key]]
     state[name] = weight
     return state
 

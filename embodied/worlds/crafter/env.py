@@ -87,8 +87,8 @@ class CrafterEnv(SubgoalEnv):
         self.pixels, self.semantic, self.memory, self.expert_knows = pixels, semantic, memory, expert_knows
         self.frontier = frontier
         keep_map = memory or frontier or expert_knows == "seen"
-        self._seen = views.SeenMap(self._env._world._mat_ids) if keep_map else None
         ids = self._env._world._mat_ids
+        self._seen = views.SeenMap(ids) if keep_map else None
         self._rock_ids = (ids["stone"], ids["path"])
         self.observation_space = spaces.Dict(self._observation_spaces())
         self.action_space = spaces.Discrete(len(ACTIONS))

@@ -64,24 +64,22 @@ class SeenMap:
         beside[:-1] |= unseen[1:]
         beside[:, 1:] |= unseen[:, :-1]
         beside[:, :-1] |= unseen[:, 1:]
-        xs, ys = np.nonzero(np.isin(self.cells, rock_ids) & beside)
-        if len(xs) == 0:
-            return np.zeros(3, dtype=np.float32)
-        dx, dy = xs - int(pos[0]), ys - int(pos[1])
-        nearest = int(np.argmin(np.abs(dx) + np.abs(dy)))
-        return np.array([np.clip(dx[nearest], -MEMORY_RANGE, MEMORY_RANGE),
-                         np.clip(dy[nearest], -MEMORY_RANGE, MEMORY_RANGE), 1.0], dtype=np.float32)
+        return _nearest(np.isin(self.cells, rock_ids) & beside, pos)
 
     def features(self, pos: np.ndarray) -> np.ndarray:
         """(3 * (len(LANDMARKS) + 1),) float32: per landmark dx, dy to its nearest remembered cell (clipped to
         +-MEMORY_RANGE; 0, 0 if never seen) and 1 if seen, else 0; then the same for the nearest unseen cell."""
-        out = np.zeros((len(LANDMARKS) + 1, 3), dtype=np.float32)
-        for index, material in enumerate((*self.landmark_ids, UNSEEN)):
-            xs, ys = np.nonzero(self.cells == material)
-            if len(xs) == 0:
-                continue
-            dx, dy = xs - int(pos[0]), ys - int(pos[1])
-            nearest = int(np.argmin(np.abs(dx) + np.abs(dy)))
-            out[index] = (np.clip(dx[nearest], -MEMORY_RANGE, MEMORY_RANGE),
-                          np.clip(dy[nearest], -MEMORY_RANGE, MEMORY_RANGE), 1.0)
-        return out.reshape(-1)
+        rows = [_nearest(self.cells == material, pos) for material in (*self.landmark_ids, UNSEEN)]
+        return np.concatenate(rows)
+
+
+def _nearest(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """(3,) float32: dx, dy from `pos` to the nearest (Manhattan) cell of `mask`, clipped to +-MEMORY_RANGE, and
+    1; zeros when `mask` is empty."""
+    xs, ys = np.nonzero(mask)
+    if len(xs) == 0:
+        return np.zeros(3, dtype=np.float32)
+    dx, dy = xs - int(pos[0]), ys - int(pos[1])
+    nearest = int(np.argmin(np.abs(dx) + np.abs(dy)))
+    return np.array([np.clip(dx[nearest], -MEMORY_RANGE, MEMORY_RANGE),
+                     np.clip(dy[nearest], -MEMORY_RANGE, MEMORY_RANGE), 1.0], dtype=np.float32)

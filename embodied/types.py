@@ -16,6 +16,7 @@ OBS_INVENTORY = "inventory"  # (N,) counts, Crafter-style worlds
 OBS_SEMANTIC = "semantic"  # (7, 9, K) uint8 one-hot of the local view's materials and creatures (Crafter)
 OBS_MEMORY = "memory"  # (D,) where the remembered landmarks are (Crafter's map of what was seen)
 OBS_FRONTIER = "frontier"  # (3,) where the remembered rock meets the unseen (Crafter: where digging reveals ore)
+OBS_ROUTE = "route"  # (4,) the next move of a route planned on the remembered map (Crafter's ore searches)
 OBS_STATE = "state"  # (D,) low-dimensional world state (object poses, goal)
 OBS_PROPRIO = "proprio"  # (D,) robot joint / end-effector state
 OBS_HAND = "hand"  # (D,) end-effector pose and the vectors from it to the objects a task handles

@@ -9,9 +9,10 @@ import crafter
 import numpy as np
 from gymnasium import spaces
 
-from embodied.types import OBS_FRONTIER, OBS_INVENTORY, OBS_MEMORY, OBS_RGB, OBS_SEMANTIC, Subgoal
+from embodied.types import OBS_FRONTIER, OBS_INVENTORY, OBS_MEMORY, OBS_RGB, OBS_ROUTE, OBS_SEMANTIC, Subgoal
 from embodied.worlds.base import SubgoalEnv
 from embodied.worlds.crafter import views, vocab, worldgen
+from embodied.worlds.crafter.route import ROUTE_DIM, RouteFinder
 
 ACTIONS: tuple[str, ...] = tuple(crafter.constants.actions)
 # the web demo's take over: the page's keys -> action names (the tabletop world has its own)
@@ -56,6 +57,7 @@ class CrafterEnv(SubgoalEnv):
     Observation options (embodied/worlds/crafter/views.py): `semantic=True` adds the local view as one-hot
     materials and creatures, `memory=True` the offsets to the nearest landmark of each kind seen so far,
     `frontier=True` the offset to the nearest remembered rock next to never-seen cells (where to dig for ore),
+    `route=True` the seen-only expert's next move for the ore searches (embodied/worlds/crafter/route.py),
     `pixels=False` drops `rgb` (the camera still renders for videos). `expert_knows="seen"` limits the
     scripted expert to what the agent has seen (it explores for what it has not), so that its demos and
     labels are a function of what a policy can observe; "world" (the default) lets it read the whole map.
@@ -71,7 +73,7 @@ class CrafterEnv(SubgoalEnv):
         self, size: int = 64, max_steps: int = 10000, max_subgoal_steps: int = 300,
         render_mode: str | None = "rgb_array", fast_reset: bool = True,
         pixels: bool = True, semantic: bool = False, memory: bool = False, expert_knows: str = "world",
-        frontier: bool = False,
+        frontier: bool = False, route: bool = False,
     ) -> None:
         super().__init__()
         self.size = size
@@ -85,10 +87,13 @@ class CrafterEnv(SubgoalEnv):
         if expert_knows not in ("world", "seen"):
             raise ValueError(f"crafter: expert_knows must be 'world' or 'seen', got {expert_knows!r}")
         self.pixels, self.semantic, self.memory, self.expert_knows = pixels, semantic, memory, expert_knows
-        self.frontier = frontier
+        if route and expert_knows != "seen":
+            raise ValueError("crafter: route=true plans on the remembered map: it needs expert_knows='seen'")
+        self.frontier, self.route = frontier, route
         keep_map = memory or frontier or expert_knows == "seen"
         ids = self._env._world._mat_ids
         self._seen = views.SeenMap(ids) if keep_map else None
+        self._route = RouteFinder(self) if route else None
         self._rock_ids = (ids["stone"], ids["path"])
         self.observation_space = spaces.Dict(self._observation_spaces())
         self.action_space = spaces.Discrete(len(ACTIONS))
@@ -106,6 +111,8 @@ class CrafterEnv(SubgoalEnv):
             boxes[OBS_MEMORY] = spaces.Box(-edge, edge, (3 * len(views.LANDMARKS) + 3,), np.float32)
         if self.frontier:
             boxes[OBS_FRONTIER] = spaces.Box(-views.MEMORY_RANGE, views.MEMORY_RANGE, (3,), np.float32)
+        if self.route:
+            boxes[OBS_ROUTE] = spaces.Box(-1, 1, (ROUTE_DIM,), np.float32)
         return boxes
 
     def base_text(self, subgoal: Subgoal) -> str:
@@ -136,6 +143,11 @@ class CrafterEnv(SubgoalEnv):
         offset = np.abs(np.subtract(cell, self.player.pos))
         in_view = offset[0] <= views.VIEW[0] // 2 and offset[1] <= views.VIEW[1] // 2
         return material, (self.game_world[cell][1] if in_view else None)
+
+    @property
+    def seen_cells(self) -> np.ndarray:
+        """The agent's remembered map (material ids, views.UNSEEN where never in view)."""
+        return self._seen.cells
 
     def never_seen(self, cell: tuple[int, int]) -> bool:
         """A cell of the world the agent has not had in view (always False with expert_knows="world")."""
@@ -218,6 +230,8 @@ class CrafterEnv(SubgoalEnv):
             obs[OBS_MEMORY] = self._seen.features(pos)
         if self.frontier:
             obs[OBS_FRONTIER] = self._seen.frontier(pos, self._rock_ids)
+        if self._route is not None:
+            obs[OBS_ROUTE] = self._route.observe(self._subgoal)
         return obs
 
     def _info(self, reward: float, crafter_info: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@
 # expert-labelled rollouts a round, beta 0.5 ** round, 5,000 steps a round with its own schedule, a DAgger step drawn
 # 4x as often as a demo step; ~12 min a round; the table is OUT/dagger_iron/dagger.json) and evaluates the last
 # round's policy instead. Off by default: the rounds did not beat the fine-tune on the tuning seeds.
+# ROUTE=1 records the demos with the `route` observation too and trains on it (experiments/recipes/crafter_route.sh).
 # INIT is the policy it starts from: by default the open-ended policy of experiments/recipes/crafter_open_ended.sh
 # (OPEN_EPISODES=800 POLICY_ARGS="policy.dim=256 policy.layers=3"), the Crafter policy shipped before this one.
 set -euo pipefail
@@ -20,9 +21,15 @@ STEPS="${STEPS:-20000}"
 EVAL_EPISODES="${EVAL_EPISODES:-100}"
 WORKERS="${WORKERS:-2}"
 DAGGER_ROUNDS="${DAGGER_ROUNDS:-0}"
+ROUTE="${ROUTE:-0}"
 PYTHON="${PYTHON:-python}"
 EMBODIED="$PYTHON -m embodied.cli.main"
 VIEW="+env.kwargs.semantic=true +env.kwargs.memory=true +env.kwargs.expert_knows=seen"
+OBS_KEYS="inventory,semantic,memory"
+if [ "$ROUTE" = 1 ]; then
+  VIEW="$VIEW +env.kwargs.route=true"
+  OBS_KEYS="$OBS_KEYS,route"
+fi
 export OMP_NUM_THREADS=1
 
 if [ ! -f "$INIT/policy.json" ]; then
@@ -42,7 +49,7 @@ collect demos_seen 1000 400
 collect open_seen 3000 100 open_ended=true
 collect open_seen2 3100 300 open_ended=true
 files="$OUT/iron_seen.hdf5,$OUT/iron_seen2.hdf5,$OUT/demos_seen.hdf5,$OUT/open_seen.hdf5,$OUT/open_seen2.hdf5"
-OMP_NUM_THREADS=2 $EMBODIED train "dataset=[$files]" policy=transformer "train.obs_keys=[inventory,semantic,memory]" \
+OMP_NUM_THREADS=2 $EMBODIED train "dataset=[$files]" policy=transformer "train.obs_keys=[$OBS_KEYS]" \
   train.init="$INIT" train.steps="$STEPS" train.batch_size=64 train.lr=1e-4 train.seed=0 train.device=cpu \
   out="$OUT/run_iron"
 run="$OUT/run_iron"

@@ -31,13 +31,17 @@ crafter() {  # the open-ended agent (embodied/BENCHMARKS.md, "The learned agent,
   # under the curriculum + 1,000 instruction demos by the expert that knows only what was seen, the transformer
   # (dim 256, 3 layers) on inventory + semantic + memory, 40,000 steps resumed to 80,000 (open-ended 28.6% on
   # seeds 10000-10099); then fine-tuned 20,000 steps on demos by the expert that tunnels for coal and iron
-  # (experiments/recipes/crafter_iron.sh; open-ended 31.8% on 10000-10199); exported in float16 (5.5 MB)
-  rm -rf "$OUT/crafter_open_ended" "$OUT/crafter_iron"
+  # (experiments/recipes/crafter_iron.sh; open-ended 31.8% on 10000-10199); then given the `route` observation and
+  # trained 15,000 steps more on the same demos recorded with it (experiments/recipes/crafter_route.sh, 2026-12-08:
+  # iron pickaxe 40/100, open-ended 33.1% on 10000-10199); exported in float16 (5.5 MB)
+  rm -rf "$OUT/crafter_open_ended" "$OUT/crafter_iron" "$OUT/crafter_route"
   OUT="$OUT/crafter_open_ended" EVAL_EPISODES=100 PYTHON="$PYTHON" OPEN_EPISODES=800 STEPS=40000 RESUME_STEPS=80000 \
     POLICY_ARGS="policy.dim=256 policy.layers=3" bash experiments/recipes/crafter_open_ended.sh
   OUT="$OUT/crafter_iron" INIT="$OUT/crafter_open_ended/run_open_ended/policy" PYTHON="$PYTHON" \
     bash experiments/recipes/crafter_iron.sh
-  mkdir -p "$OUT/run_crafter" && cp -r "$OUT/crafter_iron/run_iron/policy" "$OUT/run_crafter/policy"
+  OUT="$OUT/crafter_route" INIT="$OUT/crafter_iron/run_iron/policy" PYTHON="$PYTHON" \
+    bash experiments/recipes/crafter_route.sh
+  mkdir -p "$OUT/run_crafter" && cp -r "$OUT/crafter_route/run_iron/policy" "$OUT/run_crafter/policy"
 }
 
 tabletop() {  # DART demos (labels = the expert's intended action); bins_ar (each action dimension drawn given the

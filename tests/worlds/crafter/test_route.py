@@ -8,15 +8,13 @@ from embodied.registry import make_planner
 from embodied.types import OBS_ROUTE
 from embodied.worlds.crafter import views
 from embodied.worlds.crafter.env import ACTIONS, CrafterEnv
-from embodied.worlds.crafter.expert import CrafterExpert
-
-MOVE_OF = {(-1, 0): "move_left", (1, 0): "move_right", (0, -1): "move_up", (0, 1): "move_down"}
+from embodied.worlds.crafter.expert import MOVES, CrafterExpert
 
 
 def _proposed(route: np.ndarray) -> str | None:
     if route[2] == 1:
         return "do"
-    return MOVE_OF.get((int(route[0]), int(route[1])))
+    return MOVES.get((int(route[0]), int(route[1])))
 
 
 class _Recorder:
